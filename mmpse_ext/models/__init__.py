@@ -1,0 +1,1 @@
+from . import heads, losses, necks, postprocessors, wrappers  # noqa: F401

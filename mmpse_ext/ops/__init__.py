@@ -1,0 +1,3 @@
+from .extension import load_extension
+
+load_extension()

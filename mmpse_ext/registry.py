@@ -1,0 +1,27 @@
+"""Child registries of MMOCR's, scope ``mmpse_ext``.
+
+Configs that keep ``default_scope='mmocr'`` reach our modules as ``type='mmpse_ext.X'`` after
+``custom_imports=dict(imports=['mmpse_ext'], allow_failed_imports=False)``; MMOCR's own modules of
+the same name (``PSEHead``, ``PSEPostprocessor`` …) stay untouched. mmengine resolves an
+*unscoped* nested type in the current default scope, so every type string that refers to one
+of our modules is written scoped (``'mmpse_ext.PSELoss'``).
+"""
+from mmengine.registry import Registry
+from mmocr.registry import DATASETS as MMOCR_DATASETS
+from mmocr.registry import HOOKS as MMOCR_HOOKS
+from mmocr.registry import METRICS as MMOCR_METRICS
+from mmocr.registry import MODEL_WRAPPERS as MMOCR_MODEL_WRAPPERS
+from mmocr.registry import MODELS as MMOCR_MODELS
+from mmocr.registry import TRANSFORMS as MMOCR_TRANSFORMS
+
+MODELS = Registry('model', parent=MMOCR_MODELS, scope='mmpse_ext', locations=['mmpse_ext.models'])
+DATASETS = Registry(
+    'dataset', parent=MMOCR_DATASETS, scope='mmpse_ext', locations=['mmpse_ext.datasets'])
+TRANSFORMS = Registry(
+    'transform', parent=MMOCR_TRANSFORMS, scope='mmpse_ext', locations=['mmpse_ext.datasets'])
+METRICS = Registry(
+    'metric', parent=MMOCR_METRICS, scope='mmpse_ext', locations=['mmpse_ext.evaluation'])
+HOOKS = Registry('hook', parent=MMOCR_HOOKS, scope='mmpse_ext', locations=['mmpse_ext.engine'])
+MODEL_WRAPPERS = Registry(
+    'model_wrapper', parent=MMOCR_MODEL_WRAPPERS, scope='mmpse_ext',
+    locations=['mmpse_ext.models'])
