@@ -1,4 +1,6 @@
 """Flat polygons → shapely geometries (invalid ones handled) and pairwise intersection areas."""
+from unittest import mock
+
 import numpy as np
 import pytest
 import shapely
@@ -114,6 +116,17 @@ def test_intersection_areas_match_brute_force_on_random_quads():
         np.testing.assert_allclose(area, expected.reshape(len(gt), len(det)), atol=1e-9)
         nonzero += int((expected > 0).sum())
     assert nonzero > 20  # the data do exercise overlapping pairs
+
+
+def test_only_pairs_with_overlapping_boxes_are_intersected():
+    gt = _geoms(_rect(0, 0, 10, 10), _rect(100, 0, 110, 10), _rect(200, 0, 210, 10))
+    det = _geoms(_rect(1, 0, 11, 10), _rect(101, 0, 111, 10), _rect(10, 0, 20, 10))
+    with mock.patch('shapely.intersection', wraps=shapely.intersection) as intersection:
+        areas = batch_intersection_areas([gt, gt], [det, det])
+    # one call for both images, 2 candidate pairs each (det 2 only touches gt 0)
+    assert intersection.call_count == 1
+    assert len(intersection.call_args.args[0]) == 4
+    np.testing.assert_allclose(areas[1], [[90, 0, 0], [0, 90, 0], [0, 0, 0]])
 
 
 def test_mismatched_image_counts_are_rejected():
