@@ -1,4 +1,5 @@
-// Operator schemas of the pse_ext library. Kernels register per device in cpu/ and cuda/.
+// Operator schemas of the pse_ext library. Kernels register per device in cpu/ and cuda/; the fake
+// (meta) kernels live in Python, in mmpse_ext/ops/pse.py.
 #include <Python.h>
 #include <torch/library.h>
 
@@ -10,6 +11,15 @@ extern "C" PyMODINIT_FUNC PyInit__C(void) {
 }
 
 TORCH_LIBRARY(pse_ext, m) {
-  // Build-path probe: the number of non-zero elements of a mask. Replaced by the real ops.
-  m.def("count_nonzero_probe(Tensor mask) -> int");
+  // Tells torch where the fake kernels are registered, so tracing the op without having imported
+  // mmpse_ext.ops gives an actionable error.
+  m.set_python_module("mmpse_ext.ops.pse");
+  // Progressive scale expansion of PSENet (official FIFO semantics, 4-connectivity).
+  //   kernels [K, H, W] bool/uint8 (0 = largest ... K-1 = smallest), score [H, W] float32.
+  // Returns the int32 label map [H, W] (instances 1..N in raster order of their seed's first
+  // pixel, 0 = background) and per-instance statistics: areas [N] int64, score_sums [N] float64
+  // and boxes [N, 4] int32 (x_min, y_min, x_max, y_max, inclusive).
+  m.def(
+      "progressive_scale_expansion(Tensor kernels, Tensor score, int min_area) -> "
+      "(Tensor labels, Tensor areas, Tensor score_sums, Tensor boxes)");
 }

@@ -1,3 +1,3 @@
-from .extension import load_extension
+from .pse import PSEResult, progressive_scale_expansion
 
-load_extension()
+__all__ = ['PSEResult', 'progressive_scale_expansion']
