@@ -1,1 +1,3 @@
+from .cpu_capable_ddp import CPUCapableDDP
 
+__all__ = ['CPUCapableDDP']

@@ -1,0 +1,110 @@
+#!/usr/bin/env python
+"""Evaluate a checkpoint on the config's test set (MMOCR 1.x's tools/test.py, plus CPU fallbacks).
+
+    python tools/test.py configs/pse_r50vd_icdar15.py CKPT [--show-dir DIR] [--save-preds]
+    tools/dist_test.sh configs/pse_r50vd_icdar15.py CKPT 4
+
+Prints the test metrics (``icdar/precision``, ``icdar/recall``, ``icdar/hmean`` for our configs)
+through the Runner's logger. ``--launcher pytorch`` uses gloo on machines without an accelerator.
+"""
+import argparse
+import os
+import os.path as osp
+
+from mmengine.config import Config, DictAction
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+import mmpse_ext  # noqa: F401  (registers our modules even if a config lacks custom_imports)
+from mmpse_ext.engine import init_cpu_distributed
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Test (and evaluate) a text detector')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='the dir to save the evaluation log and predictions')
+    parser.add_argument(
+        '--save-preds', action='store_true',
+        help='dump predictions to <work_dir>/<checkpoint name>_predictions.pkl for offline '
+        'evaluation')
+    parser.add_argument('--show', action='store_true', help='display the predictions in a window')
+    parser.add_argument(
+        '--show-dir',
+        help='save images with predictions (green) and ground truth to '
+        '<show_dir>/vis_data/vis_image/')
+    parser.add_argument('--wait-time', type=float, default=2, help='display time per image (s)')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config settings, key=value pairs such as test_dataloader.batch_size=2')
+    parser.add_argument(
+        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def enable_visualization(cfg: Config, args) -> Config:
+    """Switch on the VisualizationHook (and its save dir) for --show / --show-dir."""
+    if 'visualization' not in cfg.default_hooks:
+        raise RuntimeError(
+            f'--show/--show-dir need default_hooks.visualization in {args.config}, e.g. '
+            "visualization=dict(type='VisualizationHook')")
+    hook = cfg.default_hooks.visualization
+    hook.enable = True
+    hook.draw_gt = True
+    hook.draw_pred = True
+    if args.show:
+        hook.show = True
+        hook.wait_time = args.wait_time
+    if args.show_dir:
+        cfg.visualizer.save_dir = args.show_dir
+        cfg.visualizer.vis_backends = [dict(type='LocalVisBackend')]
+    return cfg
+
+
+def build_test_cfg(args) -> Config:
+    """Load the config and apply the command-line options, as MMOCR's test.py does."""
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(f'checkpoint {args.checkpoint!r} does not exist')
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg.load_from = args.checkpoint
+
+    if args.show and args.show_dir:
+        raise ValueError('--show and --show-dir cannot be used together')
+    if args.show or args.show_dir:
+        cfg = enable_visualization(cfg, args)
+
+    if args.save_preds:
+        dump_metric = dict(
+            type='DumpResults',
+            out_file_path=osp.join(cfg.work_dir,
+                                   f'{osp.basename(args.checkpoint)}_predictions.pkl'))
+        evaluators = cfg.test_evaluator
+        if isinstance(evaluators, (list, tuple)):
+            cfg.test_evaluator = [*evaluators, dump_metric]
+        else:
+            cfg.test_evaluator = [evaluators, dump_metric]
+    return cfg
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = build_test_cfg(args)
+    init_cpu_distributed(args.launcher, cfg)
+    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    return runner.test()
+
+
+if __name__ == '__main__':
+    main()
