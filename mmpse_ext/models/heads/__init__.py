@@ -1,1 +1,3 @@
+from .pse_head import PSEHead
 
+__all__ = ['PSEHead']

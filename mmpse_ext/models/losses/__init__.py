@@ -1,1 +1,3 @@
+from .pse_loss import PSELoss
 
+__all__ = ['PSELoss']

@@ -1,1 +1,3 @@
+from .pse_fpn import PSEFPN
 
+__all__ = ['PSEFPN']
