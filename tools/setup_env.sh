@@ -101,7 +101,7 @@ else
 fi
 
 step "building mmpse_ext (pip install --no-build-isolation -e .)"
-(cd "$REPO_ROOT" && "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .)
+(cd "$REPO_ROOT" && "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation --use-pep517 -e .)
 "$VENV/bin/python" -c "import mmocr.models, mmocr.datasets, mmpse_ext, mmpse_ext.ops" ||
   fail "mmpse_ext was installed but does not import"
 step "environment ready: $VENV"
