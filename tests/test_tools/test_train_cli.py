@@ -1,0 +1,93 @@
+"""tools/train.py: MMOCR's flags map onto the config as MMOCR's script maps them."""
+import os
+import os.path as osp
+
+import pytest
+
+from mmpse_ext.engine import device_fallbacks
+
+CONFIG_TEXT = """
+default_scope = 'mmocr'
+custom_imports = dict(imports=['mmpse_ext'], allow_failed_imports=False)
+optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-4))
+auto_scale_lr = dict(base_batch_size=32)
+train_cfg = dict(max_epochs=600)
+"""
+
+
+@pytest.fixture
+def train_tool(load_tool):
+    return load_tool('train')
+
+
+@pytest.fixture
+def config_file(tmp_path):
+    path = tmp_path / 'tiny_cfg.py'
+    path.write_text(CONFIG_TEXT)
+    return str(path)
+
+
+def build(train_tool, *argv):
+    return train_tool.build_train_cfg(train_tool.parse_args(list(argv)))
+
+
+def test_defaults(train_tool, config_file, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    cfg = build(train_tool, config_file)
+    assert cfg.launcher == 'none'
+    assert cfg.work_dir == osp.join('./work_dirs', 'tiny_cfg')
+    assert cfg.optim_wrapper.type == 'OptimWrapper'
+    assert not cfg.get('resume', False)
+    assert 'enable' not in cfg.auto_scale_lr
+
+
+def test_work_dir_cfg_options_launcher(train_tool, config_file):
+    cfg = build(train_tool, config_file, '--work-dir', '/tmp/wd', '--launcher', 'pytorch',
+                '--cfg-options', 'train_cfg.max_epochs=3', 'optim_wrapper.optimizer.lr=0.01')
+    assert cfg.work_dir == '/tmp/wd'
+    assert cfg.launcher == 'pytorch'
+    assert cfg.train_cfg.max_epochs == 3
+    assert cfg.optim_wrapper.optimizer.lr == 0.01
+
+
+def test_amp_on_gpu_turns_on_dynamic_loss_scaling(train_tool, config_file, monkeypatch):
+    monkeypatch.setattr(device_fallbacks, 'get_device', lambda: 'cuda')
+    cfg = build(train_tool, config_file, '--amp')
+    assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
+    assert cfg.optim_wrapper.loss_scale == 'dynamic'
+
+
+def test_amp_on_cpu_degrades_to_fp32(train_tool, config_file, monkeypatch, capsys):
+    monkeypatch.setattr(device_fallbacks, 'get_device', lambda: 'cpu')
+    cfg = build(train_tool, config_file, '--amp')
+    assert cfg.optim_wrapper.type == 'OptimWrapper'
+    assert 'loss_scale' not in cfg.optim_wrapper
+    assert 'Training in fp32' in capsys.readouterr().out
+
+
+def test_resume_auto_and_explicit(train_tool, config_file, tmp_path):
+    cfg = build(train_tool, config_file, '--resume')
+    assert cfg.resume is True and cfg.load_from is None
+    ckpt = tmp_path / 'epoch_3.pth'
+    ckpt.write_bytes(b'')
+    cfg = build(train_tool, config_file, '--resume', str(ckpt))
+    assert cfg.resume is True and cfg.load_from == str(ckpt)
+    with pytest.raises(FileNotFoundError, match='missing.pth'):
+        build(train_tool, config_file, '--resume', str(tmp_path / 'missing.pth'))
+
+
+def test_auto_scale_lr(train_tool, config_file, tmp_path):
+    cfg = build(train_tool, config_file, '--auto-scale-lr')
+    assert cfg.auto_scale_lr.enable is True
+    no_base = tmp_path / 'no_base.py'
+    no_base.write_text(CONFIG_TEXT.replace('auto_scale_lr = dict(base_batch_size=32)', ''))
+    with pytest.raises(RuntimeError, match='auto_scale_lr.base_batch_size'):
+        build(train_tool, str(no_base), '--auto-scale-lr')
+
+
+@pytest.mark.parametrize('flag', ['--local_rank', '--local-rank'])
+def test_local_rank_sets_env(train_tool, config_file, monkeypatch, flag):
+    monkeypatch.delenv('LOCAL_RANK', raising=False)
+    args = train_tool.parse_args([config_file, flag, '3'])
+    assert args.local_rank == 3
+    assert os.environ['LOCAL_RANK'] == '3'
