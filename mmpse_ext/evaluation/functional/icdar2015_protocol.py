@@ -8,7 +8,9 @@ Facts from the official evaluation script (``script.py`` with ``IOU_CONSTRAINT=0
   ``intersection / area(detection) > 0.5`` (0 when the detection's area is 0);
 * ``IoU = intersection / (area(det) + area(gt) - intersection)`` (0 when the union is 0);
 * matching is greedy and one-to-one: ground truths in their order, for each the detections
-  in their order; a cared, still unmatched pair with ``IoU > 0.5`` is matched;
+  in their order; a cared, still unmatched pair with ``IoU > 0.5`` is matched. Detections keep
+  the order they are given in (task 4.1 runs with ``CONFIDENCES=False``, so the submission
+  file's order; the script sorts by confidence only when confidences are on);
 * don't-care ground truths and detections are left out of every count; the method's result
   pools the counts over the dataset: ``recall = matched / cared_gt`` (0 when there is no cared
   ground truth), ``precision = matched / cared_det`` (0 when there is no cared detection) and

@@ -20,7 +20,11 @@ def _to_numpy(values, dtype) -> np.ndarray:
 
 
 def _score_thresholds(score_thrs) -> Optional[np.ndarray]:
-    """``None``, ``dict(start, stop, step)`` (stop included, as in MMOCR) or a sequence."""
+    """``None``, ``dict(start, stop, step)`` or a sequence of thresholds.
+
+    ``stop`` is included on purpose. MMOCR passes the dict to ``np.arange``, which excludes it
+    in principle but keeps it for its default 0.3..0.9 through rounding (7 thresholds).
+    """
     if score_thrs is None:
         return None
     if isinstance(score_thrs, dict):
@@ -68,7 +72,8 @@ class ICDAR2015HmeanMetric(BaseMetric):
         ignore_precision_thr (float): share of a detection's area a don't-care ground truth must
             exceed to make the detection don't-care. Official: 0.5.
         score_thrs (dict | Sequence[float] | None): optional sweep, as MMOCR's
-            ``pred_score_thrs``: ``dict(start=0.3, stop=0.9, step=0.1)`` or a list. For each
+            ``pred_score_thrs``: ``dict(start=0.3, stop=0.9, step=0.1)`` (stop included) or a
+            list. For each
             threshold only predictions with ``score >= thr`` are evaluated, and the best one
             (highest hmean, the lowest threshold on ties) is reported as ``best_*`` next to the
             official numbers.
