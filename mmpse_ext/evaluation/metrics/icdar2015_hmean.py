@@ -147,8 +147,9 @@ class ICDAR2015HmeanMetric(BaseMetric):
             data_samples (Sequence[dict | TextDetDataSample]): see the class docstring.
         """
         samples = []
-        for data_sample in data_samples:
-            where = data_sample.get('img_path') or f'data sample #{len(self.results)}'
+        for i, data_sample in enumerate(data_samples):
+            # results so far + position in this batch = index of the sample on this rank
+            where = data_sample.get('img_path') or f'data sample #{len(self.results) + i}'
             samples.append(self._read_sample(data_sample, f'ICDAR2015HmeanMetric: {where}'))
         if not samples:
             return

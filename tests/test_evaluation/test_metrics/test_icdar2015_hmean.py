@@ -242,8 +242,8 @@ def test_bad_samples_name_the_image_and_the_polygon():
     with pytest.raises(ValueError, match=r'img_4\.jpg.*ignored has 2 flags for 1'):
         evaluate([bad_flags])
     bad_scores = sample([], [rect(0, 0, 1, 1)], scores=[0.5, 0.6])
-    with pytest.raises(ValueError, match=r'data sample #0.*scores has 2 values for 1'):
-        evaluate([bad_scores])
+    with pytest.raises(ValueError, match=r'data sample #1.*scores has 2 values for 1'):
+        evaluate([sample(), bad_scores])
 
 
 def test_data_sample_objects_and_registry_build_through_mmocr_scope():
