@@ -1,0 +1,180 @@
+"""ICDAR2015 text detection dataset reading any of the three annotation formats."""
+import logging
+import os.path as osp
+from collections import Counter
+from typing import List, Optional
+
+from mmengine.logging import print_log
+from mmocr.datasets import OCRDataset
+from PIL import Image
+
+from ..registry import DATASETS
+from .parsers import BadDataLog, read_icdar_gt_dir, read_mmocr_json, read_paddle_label_file
+
+#: The seed's PaddleOCR layout.
+DEFAULT_DATA_ROOT = '/home/datasets/ICDAR2015/text_localization'
+
+#: Per format and split: the annotation source (file or directory) and the image directory
+#: (``''`` = paths in the annotation file are relative to ``data_root``). Names follow
+#: PaddleOCR's doc, the official ICDAR2015 release and MMOCR's dataset preparer.
+FORMAT_DEFAULTS = {
+    'paddle': {
+        'train': dict(ann_file='train_icdar2015_label.txt', img_dir=''),
+        'test': dict(ann_file='test_icdar2015_label.txt', img_dir=''),
+    },
+    'icdar': {
+        'train': dict(ann_file='ch4_training_localization_transcription_gt',
+                      img_dir='ch4_training_images'),
+        'test': dict(ann_file='Challenge4_Test_Task1_GT', img_dir='ch4_test_images'),
+    },
+    'mmocr': {
+        'train': dict(ann_file='textdet_train.json', img_dir=''),
+        'test': dict(ann_file='textdet_test.json', img_dir=''),
+    },
+}
+
+
+@DATASETS.register_module()
+class ICDAR2015Dataset(OCRDataset):
+    """ICDAR2015 (or any data in its formats) as an mmocr ``OCRDataset``.
+
+    ``data_list`` entries: ``img_path``, ``height``, ``width``, ``instances`` =
+    ``[dict(polygon=[x1, y1, ...], bbox=[x1, y1, x2, y2], bbox_label=0, ignore=bool,
+    text=str)]``; ``###`` and ``*`` transcriptions are ignored instances.
+
+    Bad data never stops loading: each problem is warned about (file and line), the item is
+    skipped or ignored, and a per-kind count (:attr:`bad_data_counts`) is logged once the
+    annotations are loaded. At run time, an image that fails to load makes the pipeline return
+    None (use ``LoadImageFromFile(ignore_empty=True)``); the failure is counted
+    (:attr:`num_fetch_failures`, per worker process) and logged, and mmengine retries a random
+    other sample. In ``test_mode`` such a failure raises, since evaluation must see every image.
+
+    Args:
+        data_root (str): Dataset root; every default path below is relative to it.
+        ann_format (str): ``'paddle'`` (label txt), ``'icdar'`` (``gt_img_N.txt`` files) or
+            ``'mmocr'`` (``textdet_*.json``).
+        split (str): ``'train'`` or ``'test'``; selects the default file names.
+        ann_file (str, optional): Override the annotation file (directory for ``'icdar'``).
+        img_dir (str, optional): Override the image directory (``'icdar'``) or the root the
+            annotation's image paths are relative to (``'paddle'``/``'mmocr'``).
+        filter_empty (bool, optional): Drop images with no instance at all (after dropping bad
+            ones). Defaults to ``not test_mode``.
+        check_images (bool): Skip (and count) images that are missing or whose header cannot
+            be read when loading; also fills ``height``/``width``.
+        min_polygon_area (float): Polygons smaller than this (pixels²) are degenerate.
+        test_mode (bool, optional): Defaults to ``split == 'test'``.
+        **kwargs: ``pipeline``, ``indices``, ``serialize_data``, ``lazy_init``,
+            ``max_refetch``, ``metainfo`` as in mmengine's ``BaseDataset``.
+    """
+
+    METAINFO = dict(dataset_name='ICDAR2015', task_name='textdet')
+
+    def __init__(self,
+                 data_root: str = DEFAULT_DATA_ROOT,
+                 ann_format: str = 'paddle',
+                 split: str = 'train',
+                 ann_file: Optional[str] = None,
+                 img_dir: Optional[str] = None,
+                 filter_empty: Optional[bool] = None,
+                 check_images: bool = True,
+                 min_polygon_area: float = 1.0,
+                 test_mode: Optional[bool] = None,
+                 **kwargs) -> None:
+        if ann_format not in FORMAT_DEFAULTS:
+            raise ValueError(f'ann_format must be one of {sorted(FORMAT_DEFAULTS)}, '
+                             f'got {ann_format!r}')
+        if split not in ('train', 'test'):
+            raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+        for key in ('data_prefix', 'filter_cfg'):
+            if key in kwargs:
+                raise ValueError(f'ICDAR2015Dataset does not take {key!r}; use img_dir / '
+                                 'filter_empty')
+        defaults = FORMAT_DEFAULTS[ann_format][split]
+        self.ann_format = ann_format
+        self.split = split
+        self.check_images = check_images
+        self.min_polygon_area = min_polygon_area
+        test_mode = split == 'test' if test_mode is None else test_mode
+        self.filter_empty = (not test_mode) if filter_empty is None else filter_empty
+        self.bad_data_counts: Counter = Counter()
+        self.num_fetch_failures = 0
+        super().__init__(
+            ann_file=defaults['ann_file'] if ann_file is None else ann_file,
+            data_root=data_root,
+            data_prefix=dict(img_path=defaults['img_dir'] if img_dir is None else img_dir),
+            test_mode=test_mode,
+            **kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        """Read the annotations, check images, drop bad items and log a summary."""
+        log = BadDataLog()
+        img_root = self.data_prefix['img_path']
+        if not osp.exists(self.ann_file):
+            raise FileNotFoundError(
+                f'{type(self).__name__}(ann_format={self.ann_format!r}, split={self.split!r}): '
+                f'annotation {self.ann_file!r} not found (data_root={self.data_root!r}); set '
+                'data_root / ann_file, e.g. --cfg-options train_dataloader.dataset.data_root=..')
+        if self.ann_format == 'paddle':
+            entries = read_paddle_label_file(self.ann_file, img_root, log, self.min_polygon_area)
+        elif self.ann_format == 'icdar':
+            entries = read_icdar_gt_dir(self.ann_file, img_root, log, self.min_polygon_area)
+        else:
+            entries = read_mmocr_json(self.ann_file, img_root, log, self.min_polygon_area)
+
+        data_list = []
+        for entry in entries:
+            where = entry.pop('where')
+            if self.check_images and not self._read_image_size(entry, where, log):
+                continue
+            if not entry['instances']:
+                action = 'image skipped' if self.filter_empty else 'image kept (no text)'
+                log.report(BadDataLog.EMPTY_ANNOTATION, where,
+                           f'no usable text instance for {entry["img_path"]}', action)
+                if self.filter_empty:
+                    continue
+            entry.setdefault('height', None)
+            entry.setdefault('width', None)
+            data_list.append(entry)
+
+        self.bad_data_counts = log.counts
+        num_instances = sum(len(d['instances']) for d in data_list)
+        num_ignored = sum(i['ignore'] for d in data_list for i in d['instances'])
+        print_log(
+            f'{type(self).__name__}({self.ann_format}, {self.split}) from {self.ann_file}: '
+            f'{len(data_list)} images, {num_instances} instances ({num_ignored} ignored); '
+            f'bad data handled: {log.summary()}',
+            logger='current',
+            level=logging.WARNING if log.counts else logging.INFO)
+        return data_list
+
+    @staticmethod
+    def _read_image_size(entry: dict, where: str, log: BadDataLog) -> bool:
+        """Fill height/width from the image header; False (reported) if unreadable."""
+        path = entry['img_path']
+        if not osp.isfile(path):
+            log.report(BadDataLog.MISSING_IMAGE, where, f'{path} does not exist', 'image skipped')
+            return False
+        try:
+            with Image.open(path) as img:  # reads the header only
+                entry['width'], entry['height'] = img.size
+        except Exception as err:  # PIL raises several types for broken files
+            log.report(BadDataLog.CORRUPT_IMAGE, where, f'{path}: {err}', 'image skipped')
+            return False
+        return True
+
+    def prepare_data(self, idx: int):
+        """Run the pipeline; count and report a sample the pipeline rejects (returns None)."""
+        data = super().prepare_data(idx)
+        if data is None:
+            self.num_fetch_failures += 1
+            img_path = self.get_data_info(idx)['img_path']
+            if self.test_mode:
+                raise RuntimeError(f'{img_path}: the test pipeline returned None (image '
+                                   'failed to load or decode?); evaluation needs every image')
+            print_log(
+                f'{img_path}: sample dropped (failed to load/decode, or the pipeline returned '
+                f'None); {self.num_fetch_failures} such failure(s) so far in this process; '
+                'retrying with another random sample',
+                logger='current',
+                level=logging.WARNING)
+        return data

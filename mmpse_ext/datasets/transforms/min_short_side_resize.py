@@ -1,0 +1,69 @@
+"""Enlarge an image whose short side is below a minimum, optionally rounding to a divisor."""
+from typing import Optional
+
+from mmcv.transforms import BaseTransform
+from mmocr.datasets.transforms import Resize
+
+from ...registry import TRANSFORMS
+
+
+@TRANSFORMS.register_module()
+class MinShortSideResize(BaseTransform):
+    """Scale so the short side is at least ``min_short_side``; optionally round the sides.
+
+    Two uses in the PSENet recipe (DESIGN.md §2):
+
+    - training, before target generation: ``MinShortSideResize(min_short_side=640)`` (images
+      whose short side is already >= 640 are untouched);
+    - testing: ``MinShortSideResize(min_short_side=736, size_divisor=32)``: enlarge to 736 if
+      needed, then round *both* sides to the nearest multiple of 32 (at least 32), so the
+      aspect ratio may change slightly (PaddleOCR's ``DetResizeForTest``, ``limit_type='min'``).
+
+    The resizing is mmocr's ``Resize``, which also rescales any loaded polygons/bboxes and
+    always records ``scale_factor = (new_w / w, new_h / h)`` so predictions map back to the
+    original image (test pipelines load annotations after this transform, as in MMOCR).
+
+    Required keys: ``img``. Modified keys: ``img``, ``img_shape``, ``gt_polygons``,
+    ``gt_bboxes``. Added keys: ``scale``, ``scale_factor``, ``keep_ratio``.
+
+    Args:
+        min_short_side (int): Minimum length of the shorter side after resizing.
+        size_divisor (int, optional): Round both sides to a multiple of this.
+        interpolation (str): mmcv interpolation name.
+    """
+
+    def __init__(self, min_short_side: int = 640, size_divisor: Optional[int] = None,
+                 interpolation: str = 'bilinear') -> None:
+        if int(min_short_side) <= 0:
+            raise ValueError(f'min_short_side must be > 0, got {min_short_side}')
+        if size_divisor is not None and int(size_divisor) <= 0:
+            raise ValueError(f'size_divisor must be > 0 or None, got {size_divisor}')
+        self.min_short_side = int(min_short_side)
+        self.size_divisor = None if size_divisor is None else int(size_divisor)
+        self.interpolation = interpolation
+
+    def target_size(self, height: int, width: int):
+        """Output ``(width, height)`` for an input of ``height x width``."""
+        short = min(height, width)
+        ratio = self.min_short_side / short if short < self.min_short_side else 1.0
+        new_w, new_h = int(width * ratio + 0.5), int(height * ratio + 0.5)
+        if self.size_divisor:
+            d = self.size_divisor
+            new_w = max(int(round(new_w / d)) * d, d)
+            new_h = max(int(round(new_h / d)) * d, d)
+        return new_w, new_h
+
+    def transform(self, results: dict) -> dict:
+        """Resize (possibly by 1.0, which still records ``scale_factor``)."""
+        height, width = results['img'].shape[:2]
+        new_w, new_h = self.target_size(height, width)
+        if (new_w, new_h) == (width, height):  # skip a full-image copy; record the no-op
+            results.update(scale=(width, height), scale_factor=(1.0, 1.0), keep_ratio=False)
+            return results
+        resize = Resize(scale=(new_w, new_h), keep_ratio=False,
+                        interpolation=self.interpolation)
+        return resize(results)
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}(min_short_side={self.min_short_side}, '
+                f'size_divisor={self.size_divisor}, interpolation={self.interpolation!r})')
