@@ -4,4 +4,4 @@ _base_ = ['pse_r50vd_fpn.py']
 model = dict(
     backbone=dict(depth=18),
     neck=dict(in_channels=[64, 128, 256, 512], out_channels=64),
-    det_head=dict(in_channels=256, hidden_channels=64))
+    det_head=dict(in_channels=256, hidden_dim=64))

@@ -30,8 +30,8 @@ model = dict(
     det_head=dict(
         type='mmpse_ext.PSEHead',
         in_channels=1024,
-        hidden_channels=256,
-        out_channels=7,
+        hidden_dim=256,
+        out_channel=7,
         norm_cfg=dict(type='BN'),
         module_loss=dict(
             type='mmpse_ext.PSELoss',
