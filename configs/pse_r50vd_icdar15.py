@@ -1,0 +1,46 @@
+# PSENet, ResNet50-vd + FPN, ICDAR2015: PaddleOCR's det_r50_vd_pse recipe (DESIGN.md §2).
+#
+#   tools/dist_train.sh configs/pse_r50vd_icdar15.py 4         # 4 GPUs x batch 8, AMP, SyncBN
+#   python tools/test.py configs/pse_r50vd_icdar15.py work_dirs/pse_r50vd_icdar15/best_*.pth
+#
+# ImageNet initialisation: convert PaddleClas' ResNet50_vd_ssld weights once,
+#   python tools/convert_paddle_weights.py ResNet50_vd_ssld_pretrained.pdparams \
+#       pretrained/ResNet50_vd_ssld_pretrained.pth
+# or point elsewhere with --cfg-options model.backbone.init_cfg.checkpoint=/path/to.pth
+# (model.backbone.init_cfg=None trains from scratch). A converted det_r50_vd_pse model goes to
+# --cfg-options load_from=/path/psenet_paddle.pth, or straight to tools/test.py / tools/infer.py.
+#
+# Data: the seed's PaddleOCR layout at configs/_base_/datasets/icdar2015.py's data root; override
+# with --cfg-options {train,val,test}_dataloader.dataset.data_root=/path (and .ann_format=icdar
+# for the raw release files).
+#
+# Devices: AMP (AmpOptimWrapper) needs CUDA/NPU/MLU/MUSA; tools/train.py falls back to fp32 with a
+# warning elsewhere, and `--launcher pytorch` uses gloo instead of nccl on CPU-only machines.
+_base_ = [
+    '_base_/models/pse_r50vd_fpn.py',
+    '_base_/datasets/icdar2015.py',
+    '_base_/default_runtime.py',
+    '_base_/schedules/schedule_adam_600e_paddle.py',
+]
+
+pretrained_backbone = 'pretrained/ResNet50_vd_ssld_pretrained.pth'
+model = dict(backbone=dict(init_cfg=dict(type='Pretrained', checkpoint=pretrained_backbone)))
+
+# Adam 1e-4 / coupled L2 5e-4 / x0.1 at 200, 400 / 600 epochs come from the schedule; the seed
+# trains in fp16 with dynamic loss scaling starting at 1024 (its scale_loss=1024). A dict
+# loss_scale is passed to torch's GradScaler (a float would be a *static* scale; DESIGN.md §7).
+optim_wrapper = dict(type='AmpOptimWrapper', loss_scale=dict(init_scale=1024.0))
+
+# BatchNorm -> torch SyncBatchNorm in distributed runs (mmengine's Runner converts; single-process
+# runs keep plain BN).
+sync_bn = 'torch'
+
+# Batch 8 per GPU (configs/_base_/datasets/icdar2015.py) on 4 GPUs; --auto-scale-lr rescales the
+# lr linearly for other totals.
+auto_scale_lr = dict(base_batch_size=32)
+
+# Validation every 20 epochs with ICDAR2015 hmean; keeps best_icdar_hmean_epoch_*.pth.
+train_cfg = dict(val_interval=20)
+default_hooks = dict(
+    checkpoint=dict(type='CheckpointHook', interval=20, max_keep_ckpts=3,
+                    save_best='icdar/hmean', rule='greater'))
