@@ -1,9 +1,12 @@
 """Sub-pixel polygon rasterisation in mmocr's continuous pixel coordinates.
 
 mmocr/mmcv treat pixel ``(col, row)`` as the square ``[col, col + 1) x [row, row + 1)`` (flip is
-``w - x``, resize multiplies by the scale). A pixel belongs to a polygon when its centre
-``(col + 0.5, row + 0.5)`` lies inside, so we shift by half a pixel and let OpenCV draw with
-fixed-point coordinates instead of truncating to integers (which moves masks by up to 1 px).
+``w - x``, resize multiplies by the scale), i.e. its centre is at ``(col + 0.5, row + 0.5)``. We
+shift by half a pixel into OpenCV's pixel-index coordinates and draw with fixed-point vertices
+instead of truncating them to integers (truncation moves masks by up to 1 px, direction-
+dependent). ``cv2.fillPoly`` rounds both ends of each span and fills them inclusively, so the
+result is the polygon grown by about half a pixel on every side, centred on it (a w x h
+rectangle fills about (w + 1) x (h + 1) pixels, like PaddleOCR's integer ``fillPoly``).
 """
 from typing import Sequence
 

@@ -1,0 +1,82 @@
+# ICDAR2015 for the PSENet recipe (PaddleOCR det_r50_vd_pse, DESIGN.md §2): pipelines + loaders.
+#
+# Annotation format = one field per dataset, `ann_format`: 'paddle' (the seed's label files, the
+# default), 'icdar' (raw release gt_img_N.txt) or 'mmocr' (textdet_*.json). Point elsewhere with
+#   --cfg-options train_dataloader.dataset.data_root=/path val_dataloader.dataset.data_root=/path \
+#                 test_dataloader.dataset.data_root=/path  (same for .ann_format=icdar)
+# Every size is a variable below, so small-size variants override only what differs.
+# custom_imports (mmpse_ext) comes from configs/_base_/default_runtime.py: mmengine rejects a key
+# defined in two _base_ files of one config, so only the runtime piece sets it.
+
+icdar2015_data_root = '/home/datasets/ICDAR2015/text_localization'
+icdar2015_ann_format = 'paddle'
+
+train_scale_range = (0.5, 3.0)   # random isotropic rescale
+train_max_angle = 10             # degrees, image size kept
+train_min_short_side = 640       # enlarge before target generation (MakePseGt size)
+train_crop_size = (640, 640)     # (w, h) of the text-aware crop
+train_text_crop_prob = 5 / 8
+# channel 0 = text map, 1..6 = kernels (paper / MMOCR). PaddleOCR's effective ratios are
+# mmpse_ext.datasets.transforms.paddle_shrink_ratios() = (0.9, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4).
+pse_shrink_ratios = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4)
+test_min_short_side = 736
+test_size_divisor = 32
+
+pack_meta_keys = ('img_path', 'ori_shape', 'img_shape', 'scale_factor')
+
+train_pipeline = [
+    # ignore_empty: an unreadable image yields None; the dataset counts it, logs it and
+    # mmengine retries another sample instead of stopping the run.
+    dict(type='LoadImageFromFile', color_type='color_ignore_orientation', ignore_empty=True),
+    dict(type='LoadOCRAnnotations', with_polygon=True, with_bbox=True, with_label=True),
+    dict(type='TorchVisionWrapper', op='ColorJitter', brightness=32.0 / 255, saturation=0.5),
+    dict(type='mmpse_ext.RandomScale', scale_range=train_scale_range),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='mmpse_ext.RandomRotateKeepSize', max_angle=train_max_angle),
+    dict(type='mmpse_ext.MinShortSideResize', min_short_side=train_min_short_side),
+    dict(type='mmpse_ext.PSETargets', shrink_ratios=pse_shrink_ratios),
+    dict(type='mmpse_ext.TextAwareRandomCrop', crop_size=train_crop_size,
+         text_crop_prob=train_text_crop_prob),
+    dict(type='mmpse_ext.PackPSEInputs', meta_keys=pack_meta_keys),
+]
+
+# Annotations are loaded after the resize (MMOCR's convention), so gt polygons stay in original
+# coordinates; the resize records scale_factor for mapping predictions back.
+test_pipeline = [
+    dict(type='LoadImageFromFile', color_type='color_ignore_orientation'),
+    dict(type='mmpse_ext.MinShortSideResize', min_short_side=test_min_short_side,
+         size_divisor=test_size_divisor),
+    dict(type='LoadOCRAnnotations', with_polygon=True, with_bbox=True, with_label=True),
+    dict(type='mmpse_ext.PackPSEInputs', meta_keys=pack_meta_keys),
+]
+
+icdar2015_train = dict(
+    type='mmpse_ext.ICDAR2015Dataset',
+    data_root=icdar2015_data_root,
+    ann_format=icdar2015_ann_format,
+    split='train',
+    pipeline=train_pipeline)
+
+icdar2015_test = dict(
+    type='mmpse_ext.ICDAR2015Dataset',
+    data_root=icdar2015_data_root,
+    ann_format=icdar2015_ann_format,
+    split='test',
+    pipeline=test_pipeline)
+
+# PaddleOCR: batch 8 per card, 8 workers; evaluation one image at a time.
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=8,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=icdar2015_train)
+
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=icdar2015_test)
+
+test_dataloader = val_dataloader

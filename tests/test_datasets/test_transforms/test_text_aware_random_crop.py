@@ -1,0 +1,64 @@
+import numpy as np
+import pytest
+
+from mmpse_ext.datasets.transforms import PSETargets, TextAwareRandomCrop
+
+
+def _with_targets(geo, h, w, polygons, ignored=None):
+    return PSETargets()(geo.drawn_polygon_results(h, w, polygons, ignored))
+
+
+@pytest.mark.parametrize('seed', range(5))
+def test_image_maps_and_polygons_stay_aligned(geo, seed):
+    np.random.seed(seed)
+    polygons = [[30, 40, 150, 50, 145, 90, 25, 80], [200, 150, 330, 140, 335, 190, 205, 200]]
+    out = TextAwareRandomCrop(crop_size=(160, 120), text_crop_prob=0.5)(
+        _with_targets(geo, 240, 360, polygons))
+    assert out['img'].shape[:2] == (120, 160) and out['img_shape'] == (120, 160)
+    assert out['gt_kernels'].shape == (7, 120, 160) and out['gt_train_mask'].shape == (120, 160)
+    assert out['gt_kernels'].flags.c_contiguous
+    # the drawn pixels, the text map and the re-rasterised polygons agree after the crop
+    white = out['img'][..., 0] > 127
+    np.testing.assert_array_equal(white, out['gt_kernels'][0].astype(bool))
+    if white.sum() > 200:  # (cv2 rasterises a sloped edge slightly differently once shifted)
+        geo.assert_polygons_follow_pixels(out)
+    if not out['gt_polygons']:
+        assert not white.any()
+
+
+def test_text_crop_always_hits_text_and_uniform_crop_sometimes_misses(geo):
+    word = [[400, 300, 440, 300, 440, 316, 400, 316]]  # small word in a big image
+    hits = {}
+    for prob in (1.0, 0.0):
+        np.random.seed(0)
+        crop = TextAwareRandomCrop(crop_size=100, text_crop_prob=prob)
+        hits[prob] = [crop(_with_targets(geo, 480, 640, word))['gt_kernels'][0].any()
+                      for _ in range(40)]
+    assert all(hits[1.0])
+    assert not all(hits[0.0])
+
+
+def test_dropped_instances_are_removed_from_every_key(geo):
+    np.random.seed(0)
+    results = _with_targets(geo, 200, 400, [[10, 10, 60, 10, 60, 30, 10, 30],
+                                           [300, 150, 380, 150, 380, 180, 300, 180]],
+                            ignored=[False, True])
+    results['gt_texts'] = ['left', 'right']
+    crop = TextAwareRandomCrop(crop_size=(100, 100), text_crop_prob=1.0)
+    out = crop(results)
+    # only the non-ignored word is in the text map, so the crop lands on it
+    assert out['gt_texts'] == ['left'] and out['gt_ignored'].tolist() == [False]
+    assert len(out['gt_polygons']) == 1 and out['gt_bboxes'].shape == (1, 4)
+
+
+def test_image_smaller_than_crop_keeps_that_axis_whole(geo):
+    out = TextAwareRandomCrop(crop_size=(640, 100))(
+        _with_targets(geo, 300, 200, [[20, 20, 180, 20, 180, 60, 20, 60]]))
+    assert out['img'].shape[:2] == (100, 200)
+
+
+@pytest.mark.parametrize('kwargs', [dict(crop_size=0), dict(crop_size=(10, -1)),
+                                    dict(text_crop_prob=1.5)])
+def test_rejects_bad_arguments(kwargs):
+    with pytest.raises(ValueError):
+        TextAwareRandomCrop(**kwargs)
