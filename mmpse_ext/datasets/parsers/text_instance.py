@@ -2,6 +2,7 @@
 import math
 from typing import List, Optional, Sequence
 
+from shapely import make_valid
 from shapely.geometry import Polygon
 
 from .bad_data_log import BadDataLog
@@ -45,13 +46,15 @@ def make_text_instance(coords: Sequence[float],
         return None
     points = list(zip(coords[0::2], coords[1::2]))
     shape = Polygon(points)
-    if len(set(points)) < 3 or shape.area < min_area:
+    valid = shape.is_valid
+    # a bow-tie's signed lobes cancel in the plain area; measure the repaired shape instead
+    area = shape.area if valid else make_valid(shape).area
+    if len(set(points)) < 3 or area < min_area:
         log.report(BadDataLog.DEGENERATE, where,
-                   f'area {shape.area:.3g} px^2 < {min_area} (points {points})',
-                   'instance skipped')
+                   f'area {area:.3g} px^2 < {min_area} (points {points})', 'instance skipped')
         return None
     ignore = bool(ignore) or text in IGNORE_TRANSCRIPTIONS
-    if not shape.is_valid:
+    if not valid:
         log.report(BadDataLog.SELF_INTERSECTING, where, f'points {points}',
                    'instance kept as ignored (excluded from training)')
         ignore = True
