@@ -22,9 +22,9 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='mmpse_ext.RandomRotateKeepSize', max_angle={{_base_.train_max_angle}}),
     dict(type='mmpse_ext.MinShortSideResize', min_short_side=train_min_short_side),
-    dict(type='mmpse_ext.PSETargets', shrink_ratios={{_base_.pse_shrink_ratios}}),
     dict(type='mmpse_ext.TextAwareRandomCrop', crop_size=train_crop_size,
          text_crop_prob={{_base_.train_text_crop_prob}}),
+    dict(type='mmpse_ext.PSETargets', shrink_ratios={{_base_.pse_shrink_ratios}}),
     dict(type='mmpse_ext.PackPSEInputs', meta_keys={{_base_.pack_meta_keys}}),
 ]
 test_pipeline = [

@@ -1,5 +1,5 @@
 """Random crop of image and PSE targets that favours windows containing text."""
-from typing import Tuple, Union
+from typing import Optional, Tuple, Union
 
 import numpy as np
 from mmcv.transforms import BaseTransform
@@ -17,19 +17,27 @@ class TextAwareRandomCrop(BaseTransform):
     """Crop ``crop_size`` from image and targets; with ``text_crop_prob`` make it hit text.
 
     PSENet / PaddleOCR ``RandomCropImgMask`` (DESIGN.md §2). With probability
-    ``text_crop_prob`` (5/8 in the recipe) and when the text map is not empty, the window's
-    top-left corner is drawn uniformly among the positions whose window overlaps the text
-    map's extent in both axes; otherwise uniformly over the image. (The reference draws from
+    ``text_crop_prob`` (5/8 in the recipe) and when there is text, the window's top-left corner
+    is drawn uniformly among the positions whose window overlaps the text's extent in both
+    axes; otherwise uniformly over the image. (The reference draws from
     ``[min - size, max - size]``, whose windows often just touch the text; we keep its intent.)
     No padding: if the image is smaller than the crop along an axis, that axis is kept whole —
-    put ``MinShortSideResize`` (>= the crop size) before the targets.
+    put ``MinShortSideResize`` (>= the crop size) before it.
+
+    The text extent comes from the text map ``gt_kernels[0]`` when targets were already made
+    (the reference order: targets, then crop), else from the non-ignored polygons clipped to
+    the image. The second order (crop, then ``PSETargets`` on the window) gives the same
+    targets, because polygons keep their vertices outside the window and OpenCV clips while
+    drawing, and it is much cheaper when random scaling made the image large: the recipe
+    configs use it.
 
     Polygons are shifted by the crop offset but keep their vertices; instances whose box lies
     entirely outside the window are dropped.
 
-    Required keys: ``img``, ``gt_kernels`` (``gt_kernels[0]`` is the text map). Modified keys:
-    ``img``, ``img_shape``, ``gt_kernels``, ``gt_train_mask``, ``gt_polygons``, ``gt_bboxes``
-    and the other per-instance keys. Added keys: ``crop_offset`` (``(x, y)``).
+    Required keys: ``img``, and ``gt_kernels`` or ``gt_polygons``/``gt_ignored``. Modified
+    keys: ``img``, ``img_shape``, ``gt_kernels``, ``gt_train_mask`` (when present),
+    ``gt_polygons``, ``gt_bboxes`` and the other per-instance keys. Added keys: ``crop_offset``
+    (``(x, y)``).
 
     Args:
         crop_size (int | tuple[int, int]): ``(width, height)`` of the window (mmcv order).
@@ -46,19 +54,48 @@ class TextAwareRandomCrop(BaseTransform):
         self.crop_size = (int(crop_w), int(crop_h))
         self.text_crop_prob = float(text_crop_prob)
 
-    @cache_randomness
-    def _sample_offset(self, text_map: np.ndarray) -> Tuple[int, int]:
-        """Top-left ``(x, y)`` of the window."""
-        h, w = text_map.shape
-        crop_w, crop_h = min(self.crop_size[0], w), min(self.crop_size[1], h)
-        rows = np.flatnonzero(text_map.any(axis=1))
-        if rows.size and np.random.random_sample() < self.text_crop_prob:
+    @staticmethod
+    def text_extent(results: dict) -> Optional[Tuple[int, int, int, int]]:
+        """Inclusive pixel range ``(first_row, last_row, first_col, last_col)`` of the text,
+        or None when there is no text in the image."""
+        if 'gt_kernels' in results:
+            text_map = results['gt_kernels'][0]
+            rows = np.flatnonzero(text_map.any(axis=1))
+            if not rows.size:
+                return None
             cols = np.flatnonzero(text_map[rows[0]:rows[-1] + 1].any(axis=0))
-            y = self._overlapping_start(rows[0], rows[-1], crop_h, h)
-            x = self._overlapping_start(cols[0], cols[-1], crop_w, w)
-        else:
-            y = np.random.randint(0, h - crop_h + 1)
-            x = np.random.randint(0, w - crop_w + 1)
+            return rows[0], rows[-1], cols[0], cols[-1]
+        h, w = results['img'].shape[:2]
+        polygons = results.get('gt_polygons') or []
+        ignored = results.get('gt_ignored', np.zeros(len(polygons), bool))
+        extent = None
+        for polygon, ignore in zip(polygons, ignored):
+            if ignore:
+                continue
+            points = np.asarray(polygon, np.float64).reshape(-1, 2)
+            # pixels whose centre (i + 0.5) lies in [min, max], clipped to the image
+            c0, r0 = np.maximum(np.ceil(points.min(axis=0) - 0.5), 0).astype(int)
+            c1, r1 = np.minimum(np.floor(points.max(axis=0) - 0.5), (w - 1, h - 1)).astype(int)
+            if r0 > r1 or c0 > c1:
+                continue
+            extent = (r0, r1, c0, c1) if extent is None else (
+                min(extent[0], r0), max(extent[1], r1), min(extent[2], c0), max(extent[3], c1))
+        return extent
+
+    @cache_randomness
+    def _sample_offset(self, results: dict) -> Tuple[int, int]:
+        """Top-left ``(x, y)`` of the window."""
+        h, w = results['img'].shape[:2]
+        crop_w, crop_h = min(self.crop_size[0], w), min(self.crop_size[1], h)
+        if np.random.random_sample() < self.text_crop_prob:
+            extent = self.text_extent(results)
+            if extent is not None:
+                first_row, last_row, first_col, last_col = extent
+                y = self._overlapping_start(first_row, last_row, crop_h, h)
+                x = self._overlapping_start(first_col, last_col, crop_w, w)
+                return int(x), int(y)
+        y = np.random.randint(0, h - crop_h + 1)
+        x = np.random.randint(0, w - crop_w + 1)
         return int(x), int(y)
 
     @staticmethod
@@ -71,7 +108,7 @@ class TextAwareRandomCrop(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         """Crop image, maps and annotations."""
-        x, y = self._sample_offset(results['gt_kernels'][0])
+        x, y = self._sample_offset(results)
         h, w = results['img'].shape[:2]
         crop_w, crop_h = min(self.crop_size[0], w), min(self.crop_size[1], h)
         results['img'] = results['img'][y:y + crop_h, x:x + crop_w]
