@@ -36,9 +36,11 @@ constexpr uint8_t kLabelledBit = 0x80;
 constexpr uint8_t kLowerBlockBit = 0x40;
 constexpr int kLevelsPerBlock = 6;
 
-struct Pixel {
+// A queued pixel with its instance id (saves a scattered read of the label map per pop).
+struct Entry {
   int32_t x;
   int32_t y;
+  int32_t id;
 };
 
 struct Run {
@@ -140,6 +142,37 @@ std::vector<int32_t> label_runs(const std::vector<Run>& runs,
   return instance;
 }
 
+// dst[x] |= bit where src[x] != 0; restrict lets the compiler vectorise it.
+void or_level_bit(uint8_t* __restrict dst, const uint8_t* __restrict src, uint8_t bit,
+                  int32_t count) {
+  for (int32_t x = 0; x < count; ++x) dst[x] |= src[x] != 0 ? bit : 0;
+}
+
+// Buffers reused by later calls on the same thread: faulting in fresh pages of multi-megabyte
+// buffers on every call costs about as much as the expansion itself. The queues are sized for
+// the worst case, but only the part actually used becomes resident.
+struct Workspace {
+  std::unique_ptr<uint8_t[]> bits;
+  std::unique_ptr<Entry[]> queue;
+  std::unique_ptr<Entry[]> next_queue;
+  int64_t bits_capacity = 0;
+  int64_t queue_capacity = 0;
+
+  void reserve(int64_t bits_size, int64_t queue_size) {
+    if (bits_size > bits_capacity) {
+      bits.reset(new uint8_t[bits_size]);
+      bits_capacity = bits_size;
+    }
+    if (queue_size > queue_capacity) {
+      queue.reset(new Entry[queue_size]);
+      next_queue.reset(new Entry[queue_size]);
+      queue_capacity = queue_size;
+    }
+  }
+};
+
+thread_local Workspace workspace;
+
 class Expander {
  public:
   Expander(const uint8_t* kernels, const float* score, int32_t num_levels, int32_t height,
@@ -152,12 +185,19 @@ class Expander {
         stride_(static_cast<int64_t>(width) + 2),
         plane_size_(static_cast<int64_t>(height) * width),
         labels_(labels),
-        bits_(new uint8_t[(static_cast<int64_t>(height) + 2) * stride_]),
-        queue_(new Pixel[plane_size_]),
-        next_queue_(new Pixel[plane_size_]) {}
+        bits_size_((static_cast<int64_t>(height) + 2) * stride_) {
+    workspace.reserve(bits_size_, plane_size_);
+    bits_ = workspace.bits.get();
+    queue_ = workspace.queue.get();
+    next_queue_ = workspace.next_queue.get();
+  }
 
   std::vector<InstanceStats> run(int64_t min_area) {
-    if (num_levels_ > 1) pack_block(num_levels_ - 2, /*first_block=*/true);
+    if (num_levels_ > 1) {
+      pack_block(num_levels_ - 2, /*first_block=*/true);
+    } else {
+      std::memset(bits_, 0, bits_size_);  // no expansion; only the labelled bits get written
+    }
     label_seeds(min_area);
     for (int32_t top = num_levels_ - 2; top >= 0 && queue_size_ > 0; top -= kLevelsPerBlock) {
       if (top != num_levels_ - 2) pack_block(top, /*first_block=*/false);
@@ -177,11 +217,11 @@ class Expander {
     const int32_t low = std::max(0, top - kLevelsPerBlock + 1);
     const uint8_t lower = low > 0 ? kLowerBlockBit : 0;
     if (first_block) {
-      std::memset(bits_.get(), 0, stride_);
-      std::memset(bits_.get() + (height_ + 1) * stride_, 0, stride_);
+      std::memset(bits_, 0, stride_);
+      std::memset(bits_ + (height_ + 1) * stride_, 0, stride_);
     }
     for (int32_t y = 0; y < height_; ++y) {
-      uint8_t* row = bits_.get() + padded_index(0, y);
+      uint8_t* row = bits_ + padded_index(0, y);
       row[-1] = 0;
       row[width_] = 0;
       if (first_block) {
@@ -190,11 +230,8 @@ class Expander {
         for (int32_t x = 0; x < width_; ++x) row[x] = (row[x] & kLabelledBit) | lower;
       }
       for (int32_t level = low; level <= top; ++level) {
-        const uint8_t* src = kernels_ + level * plane_size_ + static_cast<int64_t>(y) * width_;
-        const int shift = level - low;
-        for (int32_t x = 0; x < width_; ++x) {
-          row[x] |= static_cast<uint8_t>((src[x] != 0) << shift);
-        }
+        or_level_bit(row, kernels_ + level * plane_size_ + static_cast<int64_t>(y) * width_,
+                     static_cast<uint8_t>(1u << (level - low)), width_);
       }
     }
   }
@@ -207,63 +244,113 @@ class Expander {
     const std::vector<int32_t> instance =
         label_runs(runs, row_first_run, height_, min_area, &num_instances);
     stats_.assign(num_instances, InstanceStats());
-    // Runs are in raster order, so the queue holds all seed pixels in raster order.
+    for (size_t i = 0; i < runs.size(); ++i) {
+      if (instance[i] != 0) mark_run(runs[i], instance[i]);
+    }
+    // The reference queues every seed pixel in raster order (runs are in raster order); a pixel
+    // none of whose neighbours can ever be labelled is a no-op at every level, so skip it.
+    const uint8_t claimable_mask = static_cast<uint8_t>(~kLabelledBit);
     for (size_t i = 0; i < runs.size(); ++i) {
       const int32_t id = instance[i];
       if (id == 0) continue;
       const Run& run = runs[i];
+      const uint8_t* row = bits_ + padded_index(0, run.y);
       for (int32_t x = run.x_begin; x < run.x_end; ++x) {
-        mark(x, run.y, static_cast<int64_t>(run.y) * width_ + x, padded_index(x, run.y), id);
-        queue_[queue_size_++] = {x, run.y};
+        const uint8_t around = claimable(row[x - stride_]) | claimable(row[x + stride_]) |
+                               claimable(row[x - 1]) | claimable(row[x + 1]);
+        queue_[queue_size_] = {x, run.y, id};
+        queue_size_ += (around & claimable_mask) != 0;
       }
     }
   }
 
-  inline void mark(int32_t x, int32_t y, int64_t index, int64_t padded, int32_t id) {
+  // Non-zero iff the pixel is unlabelled and in some kernel still to come.
+  static inline uint8_t claimable(uint8_t b) {
+    return (b & kLabelledBit) ? 0 : b;
+  }
+
+  void mark_run(const Run& run, int32_t id) {
+    const int64_t begin = static_cast<int64_t>(run.y) * width_ + run.x_begin;
+    const int32_t length = run.x_end - run.x_begin;
+    std::fill(labels_ + begin, labels_ + begin + length, id);
+    uint8_t* bits = bits_ + padded_index(run.x_begin, run.y);
+    for (int32_t i = 0; i < length; ++i) bits[i] |= kLabelledBit;
+    InstanceStats& s = stats_[id - 1];
+    double sum = 0.0;
+    for (int32_t i = 0; i < length; ++i) sum += score_[begin + i];
+    s.score_sum += sum;
+    s.area += length;
+    s.x_min = std::min(s.x_min, run.x_begin);
+    s.x_max = std::max(s.x_max, run.x_end - 1);
+    s.y_min = std::min(s.y_min, run.y);
+    s.y_max = std::max(s.y_max, run.y);
+  }
+
+  // Labels one expanded pixel. A step up can only lower y_min, a step down only raise y_max,
+  // and so on, so each direction updates one side of the box.
+  enum Side { kYMin, kYMax, kXMin, kXMax };
+  template <Side side>
+  inline void mark(int32_t coordinate, int64_t index, int64_t padded, int32_t id) {
     labels_[index] = id;
     bits_[padded] |= kLabelledBit;
     InstanceStats& s = stats_[id - 1];
     s.area += 1;
     s.score_sum += score_[index];
-    s.x_min = std::min(s.x_min, x);
-    s.x_max = std::max(s.x_max, x);
-    s.y_min = std::min(s.y_min, y);
-    s.y_max = std::max(s.y_max, y);
+    if (side == kYMin) s.y_min = std::min(s.y_min, coordinate);
+    if (side == kYMax) s.y_max = std::max(s.y_max, coordinate);
+    if (side == kXMin) s.x_min = std::min(s.x_min, coordinate);
+    if (side == kXMax) s.x_max = std::max(s.x_max, coordinate);
   }
 
   void expand_level(int32_t level, int32_t low) {
     const uint8_t level_bit = static_cast<uint8_t>(1u << (level - low));
     const uint8_t test_mask = level_bit | kLabelledBit;
     // A neighbour keeps a carried pixel alive if it is unlabelled and in some lower kernel.
-    const uint8_t lower_mask = static_cast<uint8_t>((level_bit - 1) | (low > 0 ? kLowerBlockBit : 0));
-    Pixel* queue = queue_.get();
-    Pixel* next = next_queue_.get();
-    uint8_t* bits = bits_.get();
+    const uint8_t lower_mask =
+        static_cast<uint8_t>((level_bit - 1) | (low > 0 ? kLowerBlockBit : 0));
+    Entry* queue = queue_;
+    Entry* next = next_queue_;
+    uint8_t* bits = bits_;
+    const int64_t stride = stride_;
+    const int64_t width = width_;
     int64_t tail = queue_size_;
     int64_t next_size = 0;
     for (int64_t head = 0; head < tail; ++head) {
-      const Pixel q = queue[head];
-      const int64_t index = static_cast<int64_t>(q.y) * width_ + q.x;
-      const int64_t padded = padded_index(q.x, q.y);
-      const int32_t id = labels_[index];
-      bool expanded = false;
-      bool alive = false;
-      auto visit = [&](int64_t neighbour_padded, int32_t nx, int32_t ny, int64_t neighbour_index) {
-        const uint8_t b = bits[neighbour_padded];
-        if ((b & test_mask) == level_bit) {
-          mark(nx, ny, neighbour_index, neighbour_padded, id);
-          queue[tail++] = {nx, ny};
-          expanded = true;
-        } else if ((b & kLabelledBit) == 0 && (b & lower_mask) != 0) {
-          alive = true;
-        }
-      };
+      const Entry q = queue[head];
+      const int64_t index = q.y * width + q.x;
+      const int64_t padded = index + 2 * static_cast<int64_t>(q.y) + stride + 1;
       // Same neighbour order as the reference: up, down, left, right.
-      visit(padded - stride_, q.x, q.y - 1, index - width_);
-      visit(padded + stride_, q.x, q.y + 1, index + width_);
-      visit(padded - 1, q.x - 1, q.y, index - 1);
-      visit(padded + 1, q.x + 1, q.y, index + 1);
-      if (!expanded && alive) next[next_size++] = q;
+      const uint8_t up = bits[padded - stride];
+      const uint8_t down = bits[padded + stride];
+      const uint8_t left = bits[padded - 1];
+      const uint8_t right = bits[padded + 1];
+      const unsigned take = ((up & test_mask) == level_bit) |
+                            (((down & test_mask) == level_bit) << 1) |
+                            (((left & test_mask) == level_bit) << 2) |
+                            (((right & test_mask) == level_bit) << 3);
+      if (take == 0) {
+        const uint8_t around = claimable(up) | claimable(down) | claimable(left) |
+                               claimable(right);
+        next[next_size] = q;
+        next_size += (around & lower_mask) != 0;
+        continue;
+      }
+      if (take & 1u) {
+        mark<kYMin>(q.y - 1, index - width, padded - stride, q.id);
+        queue[tail++] = {q.x, q.y - 1, q.id};
+      }
+      if (take & 2u) {
+        mark<kYMax>(q.y + 1, index + width, padded + stride, q.id);
+        queue[tail++] = {q.x, q.y + 1, q.id};
+      }
+      if (take & 4u) {
+        mark<kXMin>(q.x - 1, index - 1, padded - 1, q.id);
+        queue[tail++] = {q.x - 1, q.y, q.id};
+      }
+      if (take & 8u) {
+        mark<kXMax>(q.x + 1, index + 1, padded + 1, q.id);
+        queue[tail++] = {q.x + 1, q.y, q.id};
+      }
     }
     std::swap(queue_, next_queue_);
     queue_size_ = next_size;
@@ -277,9 +364,10 @@ class Expander {
   const int64_t stride_;
   const int64_t plane_size_;
   int32_t* labels_;
-  std::unique_ptr<uint8_t[]> bits_;  // padded [H + 2, W + 2]
-  std::unique_ptr<Pixel[]> queue_;  // a level's queue: distinct pixels, so H * W is enough
-  std::unique_ptr<Pixel[]> next_queue_;
+  const int64_t bits_size_;
+  uint8_t* bits_;  // padded [H + 2, W + 2]
+  Entry* queue_;  // a level's queue holds distinct pixels, so H * W entries are enough
+  Entry* next_queue_;
   int64_t queue_size_ = 0;
   std::vector<InstanceStats> stats_;
 };

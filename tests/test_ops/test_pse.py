@@ -50,7 +50,7 @@ def reference_components(mask: np.ndarray, min_area: int) -> np.ndarray:
     return labels
 
 
-def reference_pse(kernels: np.ndarray, min_area: int) -> np.ndarray:
+def reference_pse(kernels: np.ndarray, min_area: int, neighbours=NEIGHBOURS) -> np.ndarray:
     """Official PSENet progressive scale expansion, transcribed literally (FIFO queues)."""
     kernels = kernels.astype(bool)
     num_levels, height, width = kernels.shape
@@ -61,7 +61,7 @@ def reference_pse(kernels: np.ndarray, min_area: int) -> np.ndarray:
         while queue:
             y, x = queue.popleft()
             expanded = False
-            for dy, dx in NEIGHBOURS:
+            for dy, dx in neighbours:
                 ny, nx = y + dy, x + dx
                 if not (0 <= ny < height and 0 <= nx < width):
                     continue
@@ -212,6 +212,22 @@ def test_first_come_wins_in_queue_order():
     kernels = np.array([[[1, 1, 1]], [[1, 0, 1]]], np.uint8)
     result = assert_matches_reference(kernels, np.ones((1, 3), np.float32), 0)
     np.testing.assert_array_equal(result.labels.numpy(), [[1, 1, 2]])
+
+
+@pytest.mark.parametrize('order', [
+    ((1, 0), (-1, 0), (0, -1), (0, 1)),  # down before up
+    ((0, -1), (-1, 0), (1, 0), (0, 1)),  # left first
+])
+def test_neighbour_order_is_the_reference_one(order):
+    # Inputs on which another neighbour order gives another partition, so these tests see it.
+    rng = np.random.default_rng(49)
+    word_like_kernels(24, 24, 4, 3, rng)
+    cases = [word_like_kernels(24, 24, 4, 7, rng),
+             np.array([[[1, 0], [1, 1], [1, 1]], [[0, 0], [1, 0], [1, 1]], [[0, 0], [0, 1], [0, 0]]],
+                      np.uint8)]
+    kernels = next(k for k in cases if not np.array_equal(
+        reference_pse(k, 0), reference_pse(k, 0, neighbours=order)))
+    assert_matches_reference(kernels, np.ones(kernels.shape[1:], np.float32), 0)
 
 
 @pytest.mark.parametrize('device', DEVICES)
