@@ -60,7 +60,7 @@ class MinShortSideResize(BaseTransform):
         if (new_w, new_h) == (width, height):  # skip a full-image copy; record the no-op
             results.update(scale=(width, height), scale_factor=(1.0, 1.0), keep_ratio=False)
             return results
-        resize = Resize(scale=(new_w, new_h), keep_ratio=False,
+        resize = Resize(scale=(new_w, new_h), keep_ratio=False, clip_object_border=False,
                         interpolation=self.interpolation)
         return resize(results)
 

@@ -64,9 +64,13 @@ class PSETargets(BaseTransform):
 
     For each non-ignored polygon and each ratio ``r`` in ``shrink_ratios`` the polygon is
     shrunk by :func:`shrink_distance` and filled into channel ``k``; ``r = 1`` draws the polygon
-    itself. A polygon whose shrink vanishes at any ratio (too thin) becomes ignored, like
-    PaddleOCR's ``MakePseGt``. Ignored polygons (``###``, ``*``, failed shrink, self-intersecting
-    at load) are drawn in no channel and zeroed in the training mask.
+    itself. A polygon whose shrink vanishes at some ratio becomes ignored, like PaddleOCR's
+    ``MakePseGt`` (shrinking works at 1/16 pixel, so this only happens to near-zero-area
+    polygons, e.g. a tiny word after a 0.5x scale; Paddle's integer offsets also drop words about
+    one pixel thick). Ignored polygons (``###``, ``*``, failed shrink, self-intersecting at load)
+    are drawn in no channel and zeroed in the training mask. Overlapping instances are simply
+    united in every channel. Works before or after :class:`TextAwareRandomCrop` (polygons may
+    extend past the image; drawing clips them).
 
     Required keys: ``img``, ``gt_polygons``, ``gt_ignored``. Modified keys: ``gt_ignored``
     (failed shrinks). Added keys:

@@ -39,8 +39,9 @@ class RandomScale(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         """Resize by a freshly sampled factor."""
+        # clip_object_border=False: polygons keep their vertices (see RandomRotateKeepSize)
         resize = Resize(scale_factor=self._sample_scale(), keep_ratio=True,
-                        interpolation=self.interpolation)
+                        clip_object_border=False, interpolation=self.interpolation)
         return resize(results)
 
     def __repr__(self) -> str:

@@ -35,7 +35,8 @@ def test_bom_crlf_and_commas_in_transcriptions(tmp_path):
 def test_lf_without_bom_reads_the_same(tmp_path):
     line = '377,117,463,117,465,130,378,130,Genaxis Theatre'
     a = read_icdar_gt_file(_write(tmp_path / 'a.txt', [line]), BadDataLog())
-    b = read_icdar_gt_file(_write(tmp_path / 'b.txt', [line], bom=False, newline='\n'), BadDataLog())
+    lf_file = _write(tmp_path / 'b.txt', [line], bom=False, newline='\n')
+    b = read_icdar_gt_file(lf_file, BadDataLog())
     assert a == b
 
 

@@ -11,7 +11,8 @@ def _write(path, content):
 
 
 def test_reads_ocrdataset_format(tmp_path):
-    ann = _write(tmp_path / 'textdet_train.json', dict(metainfo=dict(task_name='textdet'), data_list=[
+    meta = dict(task_name='textdet')
+    ann = _write(tmp_path / 'textdet_train.json', dict(metainfo=meta, data_list=[
         dict(img_path='textdet_imgs/train/img_1.jpg', height=720, width=1280, instances=[
             dict(polygon=[0, 0, 10, 0, 10, 10, 0, 10], bbox=[0, 0, 10, 10], bbox_label=0,
                  ignore=False, text='a,b'),

@@ -21,7 +21,8 @@ def test_reads_the_seed_format(tmp_path):
     log = BadDataLog()
     entries = read_paddle_label_file(str(path), '/data/root', log)
     assert log.as_dict() == {}
-    assert len(entries) == 1 and entries[0]['img_path'] == '/data/root/icdar_c4_train_imgs/img_1.jpg'
+    assert len(entries) == 1
+    assert entries[0]['img_path'] == '/data/root/icdar_c4_train_imgs/img_1.jpg'
     instances = entries[0]['instances']
     assert instances[0]['polygon'] == [377, 117, 463, 117, 465, 130, 378, 130]
     assert [(i['text'], i['ignore']) for i in instances] == [

@@ -22,7 +22,8 @@ def test_same_seed_gives_byte_identical_files(tmp_path):
     make_synthetic_icdar2015(str(tmp_path / 'a'), seed=5, **SMALL)
     make_synthetic_icdar2015(str(tmp_path / 'b'), seed=5, **SMALL)
     a, b = _files(tmp_path / 'a'), _files(tmp_path / 'b')
-    assert sorted(a) == sorted(b) and len(a) == 3 + 3 + 1 + 1 + 4 + 1  # imgs, gts, labels, json, link
+    # 4 images, 4 gt files, 2 label files, 2 JSON files, 1 symlink
+    assert sorted(a) == sorted(b) and len(a) == 4 + 4 + 2 + 2 + 1
     for rel in a:
         if osp.islink(a[rel]):
             assert os.readlink(a[rel]) == os.readlink(b[rel])
