@@ -52,33 +52,29 @@ test_pipeline = [
     dict(type='mmpse_ext.PackPSEInputs', meta_keys=pack_meta_keys),
 ]
 
-icdar2015_train = dict(
-    type='mmpse_ext.ICDAR2015Dataset',
-    data_root=icdar2015_data_root,
-    ann_format=icdar2015_ann_format,
-    split='train',
-    pipeline=train_pipeline)
-
-icdar2015_test = dict(
-    type='mmpse_ext.ICDAR2015Dataset',
-    data_root=icdar2015_data_root,
-    ann_format=icdar2015_ann_format,
-    split='test',
-    pipeline=test_pipeline)
-
 # PaddleOCR: batch 8 per card, 8 workers; evaluation one image at a time.
 train_dataloader = dict(
     batch_size=8,
     num_workers=8,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=icdar2015_train)
+    dataset=dict(
+        type='mmpse_ext.ICDAR2015Dataset',
+        data_root=icdar2015_data_root,
+        ann_format=icdar2015_ann_format,
+        split='train',
+        pipeline=train_pipeline))
 
 val_dataloader = dict(
     batch_size=1,
     num_workers=4,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=icdar2015_test)
+    dataset=dict(
+        type='mmpse_ext.ICDAR2015Dataset',
+        data_root=icdar2015_data_root,
+        ann_format=icdar2015_ann_format,
+        split='test',
+        pipeline=test_pipeline))
 
 test_dataloader = val_dataloader
