@@ -34,7 +34,8 @@ def make_synthetic_icdar2015(out_dir: str = 'data/synthetic_icdar2015',
     """Generate the set and write it in all three formats under ``out_dir``.
 
     Image ``i`` of a split depends only on ``(seed, split, i)``, so the same arguments give
-    byte-identical files, and a larger ``num_train`` only appends images.
+    byte-identical files (with the same Pillow/FreeType and OpenCV builds), and a larger
+    ``num_train`` only appends images.
 
     Layout (the PaddleOCR one of the seed, plus the other two formats on the same images)::
 

@@ -1,6 +1,6 @@
 """Compose one synthetic incidental-text scene with its ground truth."""
 from dataclasses import dataclass
-from typing import List, NamedTuple, Sequence, Tuple
+from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -123,18 +123,19 @@ def _place_line(rng, kind: str, words: List[str], font: str, height: int, scene_
 
 
 def make_scene(rng: np.random.Generator, height: int, width: int, fonts: Sequence[str],
-               cfg: SceneConfig = SceneConfig()) -> Tuple[np.ndarray, List[TextRegion]]:
+               cfg: Optional[SceneConfig] = None) -> Tuple[np.ndarray, List[TextRegion]]:
     """Draw a textured scene with words (straight, perspective, curved, touching, ``###``).
 
     Args:
         rng (np.random.Generator): All randomness comes from here (deterministic per seed).
         height, width (int): Image size.
         fonts (Sequence[str]): TrueType files to draw with.
-        cfg (SceneConfig): Knobs.
+        cfg (SceneConfig, optional): Knobs (defaults when None).
 
     Returns:
         tuple: ``img`` (ndarray[H, W, 3], uint8, BGR) and the annotated words.
     """
+    cfg = cfg or SceneConfig()
     img = make_background(rng, height, width)
     draw_clutter(rng, img, int(rng.integers(2, 9)))
     occupancy = np.zeros((height, width), np.uint8)
