@@ -18,6 +18,20 @@ Paddle FPN ``toplayer_, latlayer1_, latlayer2_, latlayer3_`` → ``lateral_convs
 ``smooth1_, smooth2_, smooth3_`` → ``smooth_convs.2, .1, .0``; head ``conv1``/``bn1``/``conv2`` →
 ``fuse_conv``/``fuse_bn``/``out_conv``. BN ``_mean``/``_variance`` →
 ``running_mean``/``running_var``; convolution weights have the same [out, in, kh, kw] layout.
+
+Checked to match (tests/test_models/test_paddle_weights.py runs a forward pass written from
+Paddle's layer definitions on the Paddle-named tensors): deep stem 32-32-64 with 3×3 convs,
+max-pool 3/2/1; shortcut of the first block of stages 2-4 = 2×2 average pool (ceil mode,
+padding excluded) then a stride-1 1×1 conv, of stage 1 a plain 1×1 conv (Paddle
+``if_first``; mmdet inserts an identity 1×1 pool); BN eps 1e-5; FPN bilinear upsampling with
+half-pixel centres (Paddle ``align_corners=False, align_mode=0``) and the concat order
+p2, p3, p4, p5; the head's biased 3×3 conv.
+
+Known differences that a conversion cannot remove (training/inference behaviour, not weights):
+Paddle's FPN BN uses ``momentum=0.1`` in Paddle's convention (torch 0.9), see ``PSEFPN``;
+Paddle rounds output polygon coordinates to integers, we keep float32; the loss's OHEM picks
+exactly 3×#pos negatives inside the training mask (Paddle keeps ties and counts negatives
+outside the mask), see ``PSELoss``.
 """
 import pickle
 import re

@@ -74,7 +74,7 @@ def upsampled_positive_mask(logits: Tensor,
         top = torch.lerp(corner[0], corner[1], weights)  # [M, scale], along x
         bottom = torch.lerp(corner[2], corner[3], weights)
         values = torch.lerp(top[:, None, :], bottom[:, None, :], weights[None, :, None])
-        packed = (values > 0).to(torch.uint8).view(word_dtype).squeeze(-1)  # [M, scale rows]
+        packed = (values > 0).view(torch.uint8).view(word_dtype).squeeze(-1)  # [M, scale rows]
         canvas.view(channels * cells_h, scale, cells_w)[channel * cells_h + row, :, col] = packed
 
     # Cell (i, j) starts at output pixel (scale·i - scale/2, scale·j - scale/2).
