@@ -155,3 +155,13 @@ def test_config_switches_format_and_root_by_one_field(synthetic_root, fmt):
     np.testing.assert_allclose(packed['data_samples'].gt_instances.polygons[0], original)
     assert meta['scale_factor'] == pytest.approx((packed['inputs'].shape[2] / w,
                                                   packed['inputs'].shape[1] / h))
+
+
+def test_empty_raw_icdar_gt_file_is_counted(synthetic_root, tmp_path):
+    root = tmp_path / 'root'
+    shutil.copytree(synthetic_root, root, symlinks=True)
+    (root / 'ch4_training_localization_transcription_gt' / 'gt_img_2.txt').write_bytes(
+        b'\xef\xbb\xbf')  # BOM only, as an editor saves an emptied file
+    with pytest.warns(BadAnnotationWarning, match='gt_img_2.txt:1: empty annotation'):
+        ds = ICDAR2015Dataset(str(root), ann_format='icdar', split='train')
+    assert len(ds) == 5 and ds.bad_data_counts == {BadDataLog.EMPTY_ANNOTATION: 1}
