@@ -76,6 +76,38 @@ def reference_pse(kernels: np.ndarray, min_area: int, neighbours=NEIGHBOURS) -> 
     return labels
 
 
+def layer_synchronous_pse(kernels: np.ndarray, min_area: int) -> np.ndarray:
+    """Model of the CUDA kernel's schedule: each level's queue is processed one BFS layer at a
+    time against a snapshot of the labels; every pixel goes to the smallest (position, direction)
+    slot offering it, winners form the next layer in slot order, and entries that won nothing are
+    carried. Unlike ``reference_pse``, nothing is labelled while a layer is being processed."""
+    kernels = kernels.astype(bool)
+    num_levels, height, width = kernels.shape
+    labels = reference_components(kernels[-1], min_area)
+    queue = list(zip(*np.nonzero(labels)))
+    for level in range(num_levels - 2, -1, -1):
+        begin, end, carried = 0, len(queue), []
+        while end > begin:
+            claims = {}
+            for t, (y, x) in enumerate(queue[begin:end]):
+                for d, (dy, dx) in enumerate(NEIGHBOURS):
+                    ny, nx = y + dy, x + dx
+                    if (0 <= ny < height and 0 <= nx < width and kernels[level, ny, nx]
+                            and labels[ny, nx] == 0):
+                        claims[(ny, nx)] = min(claims.get((ny, nx), 4 * t + d), 4 * t + d)
+            winners = sorted((slot, pixel) for pixel, slot in claims.items())
+            won_by = {slot // 4 for slot, _ in winners}
+            for t in range(end - begin):
+                if t not in won_by:
+                    carried.append(queue[begin + t])
+            for slot, (ny, nx) in winners:
+                labels[ny, nx] = labels[queue[begin + slot // 4]]
+            queue.extend(pixel for _, pixel in winners)
+            begin, end = end, len(queue)
+        queue = carried
+    return labels
+
+
 def reference_statistics(labels: np.ndarray, score: np.ndarray):
     """Areas, float64 score sums and inclusive x/y boxes of labels 1..max, with numpy."""
     areas, sums, boxes = [], [], []
@@ -158,6 +190,15 @@ def pse_inputs(draw):
 def test_cpu_matches_reference_on_random_masks(inputs):
     kernels, score, min_area = inputs
     assert_matches_reference(kernels, score, min_area)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pse_inputs())
+def test_layer_synchronous_schedule_of_the_cuda_kernel_equals_fifo(inputs):
+    """The CUDA kernel's claim to exactness, checked on its schedule (in Python) on CPU CI."""
+    kernels, _, min_area = inputs
+    np.testing.assert_array_equal(layer_synchronous_pse(kernels, min_area),
+                                  reference_pse(kernels, min_area))
 
 
 @settings(max_examples=30, deadline=None)
@@ -313,6 +354,7 @@ def test_realistic_image_matches_reference():
     score = rng.random((160, 240), dtype=np.float32)
     result = assert_matches_reference(kernels, score, 4)
     assert len(result.areas) >= 10  # the generator really produced many instances
+    np.testing.assert_array_equal(layer_synchronous_pse(kernels, 4), result.labels.numpy())
 
 
 @pytest.mark.parametrize('device', DEVICES)
