@@ -1,7 +1,7 @@
 """Shared fixtures for the data tests: a tiny synthetic ICDAR2015 set and geometry helpers."""
 import numpy as np
 import pytest
-from mmengine.registry import init_default_scope
+from mmengine.registry import DefaultScope
 
 from mmpse_ext.datasets.synthetic import make_synthetic_icdar2015
 from mmpse_ext.datasets.transforms.polygon_raster import fill_polygons
@@ -18,8 +18,10 @@ def synthetic_root(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def mmocr_scope():
-    """Build unscoped transform names (LoadImageFromFile, RandomFlip …) from mmocr."""
-    init_default_scope('mmocr')
+    """Build unscoped transform names (LoadImageFromFile, RandomFlip …) from mmocr, and put
+    the previous default scope back afterwards (other test folders may rely on theirs)."""
+    with DefaultScope.overwrite_default_scope('mmocr'):
+        yield
 
 
 def polygon_mask(shape, polygons) -> np.ndarray:
