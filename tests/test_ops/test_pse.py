@@ -380,6 +380,33 @@ def test_fake_kernel_gives_dynamic_instance_count():
     assert (areas.dtype, sums.dtype, boxes.dtype) == (torch.int64, torch.float64, torch.int32)
 
 
+def post_process(logits: torch.Tensor, min_area: int):
+    """A PSENet-style use: kernels from logits masked by the text map, mean score per instance."""
+    kernels = (logits > 0) & (logits[0:1] > 0)
+    result = progressive_scale_expansion(kernels, torch.sigmoid(logits[0]), min_area)
+    return result.labels, result.areas, result.score_sums / result.areas
+
+
+class PostProcess(torch.nn.Module):
+
+    def forward(self, logits: torch.Tensor):
+        return post_process(logits, 2)
+
+
+def test_traces_under_torch_compile_and_export():
+    logits = torch.randn(7, 32, 48, generator=torch.Generator().manual_seed(0))
+    expected = post_process(logits, 2)
+    assert len(expected[1]) > 0
+    with torch._dynamo.config.patch(capture_dynamic_output_shape_ops=True):
+        compiled = torch.compile(post_process, backend='aot_eager', fullgraph=True)
+        for got, want in zip(compiled(logits, 2), expected):
+            assert torch.equal(got, want)
+    exported = torch.export.export(PostProcess(), (logits, ))
+    assert 'pse_ext.progressive_scale_expansion' in exported.graph_module.code
+    for got, want in zip(exported.module()(logits), expected):
+        assert torch.equal(got, want)
+
+
 BAD_INPUTS = [
     # (kernels, score, min_area, message fragment naming the argument and the bad value)
     (torch.zeros(4, 5, dtype=torch.uint8), torch.zeros(4, 5), 0, 'got 2D'),
