@@ -1,12 +1,12 @@
 """Benchmark the pse_ext progressive scale expansion op on realistic PSENet outputs.
 
 Inputs: K = 7 nested kernels of word-like rotated boxes (shrunk like PSENet's targets, ratios
-1.0 ... 0.4), a share of the words placed so that their text regions touch (see make_inputs). For each size the
-script prints the median time per call of the CPU op on one thread, the time of a pure
-NumPy/Python BFS baseline (the official algorithm, run fewer times) measured in the same run, and
-the floor: one pass over the K*H*W input (a copy). It checks that the op and the baseline give the
-same label map, and prints PASS/FAIL for the targets. With a GPU, the CUDA op is timed with CUDA
-events after warm-up and compared to the CPU op.
+1.0 ... 0.4), a share of the words placed so that their text regions touch (see make_inputs).
+For each size the script prints the median time per call of the CPU op on one thread (wall clock
+and thread CPU time), the time of a pure NumPy/Python BFS baseline (the official algorithm, run
+fewer times) measured in the same run, and the floor: one pass over the K*H*W input (a copy). It
+checks that the op and the baseline give the same label map, and prints PASS/FAIL per target.
+With a GPU, the CUDA op is timed with CUDA events after warm-up and compared to the CPU op.
 
 Usage: python tools/benchmark_pse.py [--repeats 30] [--baseline-repeats 1] [--seed 0]
 """

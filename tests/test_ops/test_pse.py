@@ -264,8 +264,9 @@ def test_neighbour_order_is_the_reference_one(order):
     rng = np.random.default_rng(49)
     word_like_kernels(24, 24, 4, 3, rng)
     cases = [word_like_kernels(24, 24, 4, 7, rng),
-             np.array([[[1, 0], [1, 1], [1, 1]], [[0, 0], [1, 0], [1, 1]], [[0, 0], [0, 1], [0, 0]]],
-                      np.uint8)]
+             np.array([[[1, 0], [1, 1], [1, 1]],
+                       [[0, 0], [1, 0], [1, 1]],
+                       [[0, 0], [0, 1], [0, 0]]], np.uint8)]
     kernels = next(k for k in cases if not np.array_equal(
         reference_pse(k, 0), reference_pse(k, 0, neighbours=order)))
     assert_matches_reference(kernels, np.ones(kernels.shape[1:], np.float32), 0)
@@ -414,7 +415,8 @@ BAD_INPUTS = [
     (torch.zeros(2, 4, 5), torch.zeros(4, 5), 0, 'bool or uint8, got Float'),
     (torch.zeros(2, 4, 5, dtype=torch.int32), torch.zeros(4, 5), 0, 'got Int'),
     (torch.zeros(0, 4, 5, dtype=torch.uint8), torch.zeros(4, 5), 0, 'K = 0'),
-    (torch.zeros(2, 4, 5, dtype=torch.uint8), torch.zeros(4, 5), -1, 'min_area should be >= 0, got -1'),
+    (torch.zeros(2, 4, 5, dtype=torch.uint8), torch.zeros(4, 5), -1,
+     'min_area should be >= 0, got -1'),
     (torch.zeros(2, 4, 5, dtype=torch.uint8), torch.zeros(5, 4), 0, 'got [5, 4]'),
     (torch.zeros(2, 4, 5, dtype=torch.uint8), torch.zeros(4, 5, 1), 0, 'score should be a 2D'),
     (torch.zeros(2, 4, 5, dtype=torch.uint8), torch.zeros(4, 5, dtype=torch.float64), 0,
