@@ -50,8 +50,25 @@ def progressive_scale_expansion(kernels: Tensor, score: Tensor, min_area: int) -
 @torch.library.register_fake('pse_ext::progressive_scale_expansion')
 def _progressive_scale_expansion_fake(kernels: Tensor, score: Tensor,
                                       min_area: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    torch._check(kernels.dim() == 3, lambda: f'kernels should be 3D, got {kernels.dim()}D')
-    torch._check(score.dim() == 2, lambda: f'score should be 2D, got {score.dim()}D')
+    # The same checks as csrc/pse_checks.h, so traced and compiled code fails as early.
+    name = 'progressive_scale_expansion'
+    torch._check(kernels.dim() == 3,
+                 lambda: f'{name}: kernels should be a 3D tensor [K, H, W], got {kernels.dim()}D')
+    torch._check(kernels.dtype in (torch.bool, torch.uint8),
+                 lambda: f'{name}: kernels should be bool or uint8, got {kernels.dtype}')
+    torch._check(kernels.shape[0] >= 1,
+                 lambda: f'{name}: kernels should hold at least one level, got K = 0')
+    torch._check(score.dim() == 2,
+                 lambda: f'{name}: score should be a 2D tensor [H, W], got {score.dim()}D')
+    torch._check(score.dtype == torch.float32,
+                 lambda: f'{name}: score should be float32, got {score.dtype}')
+    torch._check(score.shape == kernels.shape[1:],
+                 lambda: f'{name}: score should have shape {tuple(kernels.shape[1:])}, got '
+                 f'{tuple(score.shape)}')
+    torch._check(min_area >= 0, lambda: f'{name}: min_area should be >= 0, got {min_area}')
+    torch._check(score.device == kernels.device,
+                 lambda: f'{name}: score should be on the same device as kernels '
+                 f'({kernels.device}), got {score.device}')
     num_instances = torch.library.get_ctx().new_dynamic_size()
     height, width = kernels.shape[1], kernels.shape[2]
     return (kernels.new_empty((height, width), dtype=torch.int32),

@@ -490,6 +490,18 @@ def test_fuzz_random_inputs_never_crash():
     assert 500 < num_valid < 2500  # both branches are exercised
 
 
+@pytest.mark.parametrize('kernels,score,min_area,message', BAD_INPUTS)
+def test_bad_inputs_raise_in_the_fake_kernel_too(kernels, score, min_area, message):
+    with pytest.raises(RuntimeError, match='progressive_scale_expansion'):
+        progressive_scale_expansion(kernels.to('meta'), score.to('meta'), min_area)
+
+
+def test_mixed_devices_raise_on_cpu_only_machines_too():
+    kernels = torch.ones(2, 3, 3, dtype=torch.uint8)
+    with pytest.raises(RuntimeError, match='same device'):
+        progressive_scale_expansion(kernels, torch.zeros(3, 3, device='meta'), 0)
+
+
 @pytest.mark.needs_cuda
 def test_mixed_devices_raise():
     kernels = torch.ones(2, 3, 3, dtype=torch.uint8)
