@@ -62,7 +62,7 @@ def tiny_data_root(tmp_path_factory):
     return str(root)
 
 
-@pytest.fixture
+@pytest.fixture(scope='session')
 def write_tiny_config(tiny_data_root):
     """Write the tiny config into a directory; returns its path."""
     def write(directory, max_epochs=3, val_interval=100, custom_hooks=()):
@@ -75,13 +75,15 @@ def write_tiny_config(tiny_data_root):
     return write
 
 
+@pytest.fixture
 def free_port():
+    """A TCP port nobody listens on right now (for torchrun's rendezvous)."""
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
         return s.getsockname()[1]
 
 
-@pytest.fixture
+@pytest.fixture(scope='session')
 def run_tool():
     """Run a command with the repository and the probe hooks importable; returns the result."""
     def run(cmd, timeout=600, env_extra=None):
