@@ -16,9 +16,13 @@ train_max_angle = 10             # degrees, image size kept
 train_min_short_side = 640       # enlarge before target generation (MakePseGt size)
 train_crop_size = (640, 640)     # (w, h) of the text-aware crop
 train_text_crop_prob = 5 / 8
-# channel 0 = text map, 1..6 = kernels (paper / MMOCR). PaddleOCR's effective ratios are
-# mmpse_ext.datasets.transforms.paddle_shrink_ratios() = (0.9, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4).
+# channel 0 = text map, 1..6 = kernels (paper / MMOCR: full polygon for the text map).
 pse_shrink_ratios = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4)
+# PaddleOCR's effective ratios, bit-identical to mmpse_ext.datasets.transforms.
+# paddle_shrink_ratios() (its text map is the 0.9-shrunk polygon). To train with them:
+#   --cfg-options train_dataloader.dataset.pipeline.8.shrink_ratios="(0.9,0.9,0.8,0.7,0.6,0.5,0.4)"
+# or pass paddle_pse_shrink_ratios to PSETargets in a derived config's pipeline.
+paddle_pse_shrink_ratios = tuple(1.0 - (1.0 - 0.4) / (7 - 1) * i for i in (1, 1, 2, 3, 4, 5, 6))
 test_min_short_side = 736
 test_size_divisor = 32
 

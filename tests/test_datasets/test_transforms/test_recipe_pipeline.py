@@ -6,6 +6,8 @@ import pytest
 from mmengine import Config
 from mmengine.dataset import Compose
 
+from mmpse_ext.datasets.transforms import paddle_shrink_ratios
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 QUADS = [[60, 60, 260, 80, 250, 140, 55, 120], [300, 200, 420, 190, 425, 240, 305, 250]]
 
@@ -56,6 +58,9 @@ def test_recipe_sizes_are_parameters():
     assert by_type['mmpse_ext.PSETargets']['shrink_ratios'] == (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4)
     test_resize = cfg.test_dataloader.dataset.pipeline[1]
     assert (test_resize['min_short_side'], test_resize['size_divisor']) == (736, 32)
+    assert cfg.paddle_pse_shrink_ratios == paddle_shrink_ratios()  # bit-identical
+    # the index given in the config's --cfg-options example
+    assert cfg.train_dataloader.dataset.pipeline[8]['type'] == 'mmpse_ext.PSETargets'
     demo_types = {s['type']: s for s in demo.train_dataloader.dataset.pipeline}
     assert demo_types['mmpse_ext.TextAwareRandomCrop']['crop_size'] == (320, 320)
     assert demo.test_dataloader.dataset.pipeline[1]['min_short_side'] == 320
