@@ -185,8 +185,12 @@ def test_no_text_gives_empty_instances():
         sample.pred_instances.scores.dtype == torch.float32
 
 
-def _naive_decode(logits, min_kernel_area=16, min_text_area=16, score_threshold=0.85):
-    """Straightforward full-resolution implementation: per-instance full-image masks."""
+def _naive_decode(logits, text_repr_type='quad', min_kernel_area=16, min_text_area=16,
+                  score_threshold=0.85):
+    """Straightforward full-resolution implementation: per-instance full-image masks.
+
+    Returns cv2.minAreaRect tuples for 'quad', full-image outer contours for 'poly'.
+    """
     up = F.interpolate(logits[None], scale_factor=4, mode='bilinear', align_corners=False)[0]
     kernels = (up > 0) & (up[:1] > 0)
     score = up[0].sigmoid()
@@ -197,16 +201,25 @@ def _naive_decode(logits, min_kernel_area=16, min_text_area=16, score_threshold=
         ys, xs = np.nonzero(labels == label)
         if len(xs) < min_text_area or score[ys, xs].mean() < score_threshold:
             continue
-        rects.append(cv2.minAreaRect(np.stack([xs, ys], 1).astype(np.int32)))
+        if text_repr_type == 'quad':
+            rects.append(cv2.minAreaRect(np.stack([xs, ys], 1).astype(np.int32)))
+        else:
+            contours, _ = cv2.findContours((labels == label).astype(np.uint8),
+                                           cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+            rects.append(contours[0].reshape(-1, 2))
     return rects
+
+
+def _smooth_random_logits(seed):
+    generator = torch.Generator().manual_seed(seed)
+    logits = F.interpolate(torch.randn((1, 7, 6, 8), generator=generator) * 6 + 2,
+                           size=(40, 56), mode='bilinear', align_corners=False)[0]
+    return logits - torch.arange(7.0)[:, None, None]  # smaller kernels
 
 
 @pytest.mark.parametrize('seed', [0, 1, 2])
 def test_quads_match_a_naive_full_resolution_implementation(seed):
-    generator = torch.Generator().manual_seed(seed)
-    logits = F.interpolate(torch.randn((1, 7, 6, 8), generator=generator) * 6 + 2,
-                           size=(40, 56), mode='bilinear', align_corners=False)[0]
-    logits = logits - torch.arange(7.0)[:, None, None]  # smaller kernels
+    logits = _smooth_random_logits(seed)
     expected = _naive_decode(logits)
     ours = PSEPostprocessor(text_repr_type='quad').decode(logits)[0]
     assert len(ours) == len(expected) > 0
@@ -216,6 +229,17 @@ def test_quads_match_a_naive_full_resolution_implementation(seed):
         assert cv2.contourArea(polygon.reshape(-1, 2)) == pytest.approx(
             cv2.contourArea(corners), rel=1e-4, abs=1e-3)
         assert _point_set(polygon, 2) == _point_set(corners, 2)
+
+
+@pytest.mark.parametrize('seed', [0, 1, 2])
+def test_polys_equal_full_image_contours(seed):
+    logits = _smooth_random_logits(seed)
+    expected = _naive_decode(logits, 'poly')
+    ours = PSEPostprocessor(text_repr_type='poly').decode(logits)[0]
+    assert len(ours) == len(expected) > 0
+    for polygon, contour in zip(ours, expected):
+        if len(contour) >= 3:
+            assert np.array_equal(polygon.reshape(-1, 2), contour.astype(np.float32))
 
 
 def test_rejects_bad_arguments():
