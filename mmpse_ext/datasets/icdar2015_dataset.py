@@ -137,6 +137,10 @@ class ICDAR2015Dataset(OCRDataset):
             data_list.append(entry)
 
         self.bad_data_counts = log.counts
+        if not data_list:
+            raise ValueError(
+                f'{type(self).__name__}({self.ann_format}, {self.split}): no usable image in '
+                f'{self.ann_file} ({len(entries)} entries read; bad data: {log.summary()})')
         num_instances = sum(len(d['instances']) for d in data_list)
         num_ignored = sum(i['ignore'] for d in data_list for i in d['instances'])
         print_log(

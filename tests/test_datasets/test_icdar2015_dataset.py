@@ -165,3 +165,9 @@ def test_empty_raw_icdar_gt_file_is_counted(synthetic_root, tmp_path):
     with pytest.warns(BadAnnotationWarning, match='gt_img_2.txt:1: empty annotation'):
         ds = ICDAR2015Dataset(str(root), ann_format='icdar', split='train')
     assert len(ds) == 5 and ds.bad_data_counts == {BadDataLog.EMPTY_ANNOTATION: 1}
+
+
+def test_annotation_without_any_usable_image_raises(tmp_path):
+    (tmp_path / 'train_icdar2015_label.txt').write_text('a.jpg\t[]\n', encoding='utf-8')
+    with pytest.warns(BadAnnotationWarning), pytest.raises(ValueError, match='no usable image'):
+        ICDAR2015Dataset(str(tmp_path))
