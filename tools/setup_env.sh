@@ -91,10 +91,8 @@ else
     "${PIP[@]}" install -q "$RUNTIME_SETUPTOOLS"
   fi
   step "installing mmcv wheel and the OpenMMLab stack"
-  "${PIP[@]}" install -q --no-deps "$MMCV_WHEEL_DIR"/mmcv-*.whl
-  "${PIP[@]}" install -q addict packaging Pillow pyyaml yapf regex rich termcolor
-  "${PIP[@]}" install -q $STACK_SPEC $TORCH_SPEC "$RUNTIME_SETUPTOOLS" "mmcv==$MMCV_VERSION" \
-    --find-links "$MMCV_WHEEL_DIR"
+  # One resolver run: the cached wheel is named by path so pip can never pick the sdist again.
+  "${PIP[@]}" install -q $STACK_SPEC $TORCH_SPEC "$RUNTIME_SETUPTOOLS" "$MMCV_WHEEL_DIR"/mmcv-*.whl
   "$VENV/bin/python" -c "import mmcv._ext, mmocr.models, mmocr.datasets, mmocr.evaluation" ||
     fail "the stack installed but mmocr does not import (see the traceback above)"
   echo "$STAMP_CONTENT" > "$STAMP"
