@@ -90,7 +90,8 @@ def build_train_cfg(args) -> Config:
 
     if args.auto_scale_lr:
         if 'base_batch_size' not in cfg.get('auto_scale_lr', {}):
-            raise RuntimeError(f'--auto-scale-lr: {args.config} has no auto_scale_lr.base_batch_size')
+            raise RuntimeError(
+                f'--auto-scale-lr: {args.config} has no auto_scale_lr.base_batch_size')
         cfg.auto_scale_lr.enable = True
     return cfg
 
