@@ -255,7 +255,6 @@ void expand_levels(const uint8_t* kernels, int num_levels, int height, int width
   int64_t queue_size = seeds.numel();
   queue.narrow(0, 0, queue_size).copy_(seeds);
   at::Tensor claim = at::full({size}, kUnclaimed, int_options);
-  at::Tensor won = at::empty({4 * size}, int_options);
   at::Tensor carry = at::empty({size}, int_options.dtype(at::kByte));
   int* queue_data = queue.data_ptr<int>();
   int* labels_data = labels.data_ptr<int>();
@@ -265,6 +264,8 @@ void expand_levels(const uint8_t* kernels, int num_levels, int height, int width
     int64_t end = queue_size;
     while (end > begin) {
       const int layer_size = static_cast<int>(end - begin);
+      // One slot per (entry, direction); the caching allocator makes this cheap per layer.
+      const at::Tensor won = at::empty({4 * static_cast<int64_t>(layer_size)}, int_options);
       offer_to_neighbours<<<blocks_for(layer_size), kThreads, 0, stream>>>(
           queue_data + begin, layer_size, level_kernel, labels_data, height, width,
           claim.data_ptr<int>());
@@ -273,8 +274,7 @@ void expand_levels(const uint8_t* kernels, int num_levels, int height, int width
           queue_data + begin, layer_size, kernels, level, labels_data, height, width,
           claim.data_ptr<int>(), won.data_ptr<int>(), carry.data_ptr<uint8_t>() + begin);
       C10_CUDA_KERNEL_LAUNCH_CHECK();
-      const at::Tensor won_layer = won.narrow(0, 0, 4 * static_cast<int64_t>(layer_size));
-      const at::Tensor position = at::cumsum(won_layer, 0, at::kInt);
+      const at::Tensor position = at::cumsum(won, 0, at::kInt);
       const int64_t appended = position[4 * static_cast<int64_t>(layer_size) - 1].item<int>();
       if (appended > 0) {
         append_winners<<<blocks_for(4 * static_cast<int64_t>(layer_size)), kThreads, 0, stream>>>(
