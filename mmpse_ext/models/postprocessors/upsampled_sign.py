@@ -24,8 +24,10 @@ def upsampled_positive_mask(logits: Tensor,
     border) with fixed weights ``(k + 0.5) / scale``. A cell whose four corners are all positive
     is positive everywhere and one whose corners are all ≤ 0 is ≤ 0 everywhere, since the
     interpolation is a convex combination; only the *mixed* cells (along the zero crossings) are
-    interpolated. Values equal the full upsampling up to float rounding, so the result can
-    differ from it only where the interpolated value is within rounding of 0.
+    interpolated. Values equal the full upsampling up to float rounding (a different summation
+    order), so the result can differ from it only where the interpolated value is within
+    rounding of 0. On the benchmark's 736×1312 maps this costs about half of upsampling the
+    7 maps with ``F.interpolate``.
 
     Args:
         logits (Tensor[C, h, w], float32): maps to upsample; any device.
@@ -52,7 +54,7 @@ def upsampled_positive_mask(logits: Tensor,
 
     # Corners of cell (i, j) are padded[i:i + 2, j:j + 2]; count how many are positive.
     padded = F.pad(logits[None], (1, 1, 1, 1), mode='replicate')[0]
-    positive = (padded > 0).to(torch.uint8)
+    positive = (padded > 0).view(torch.uint8)
     row_pairs = positive[:, :-1] + positive[:, 1:]
     positive_corners = row_pairs[:, :, :-1] + row_pairs[:, :, 1:]
 
@@ -60,22 +62,28 @@ def upsampled_positive_mask(logits: Tensor,
     canvas = (positive_corners == 4).to(word_dtype).mul_(all_ones)
     canvas = canvas[:, :, None, :].expand(channels, cells_h, scale, cells_w).contiguous()
 
-    # Mixed cells: interpolate their scale × scale pixels and pack each row into one word.
-    mixed = ((positive_corners > 0) & (positive_corners < 4)).flatten().nonzero().squeeze(1)
+    # Mixed cells (1..3 positive corners; uint8 wrap-around sends 0 to 255): interpolate their
+    # scale × scale pixels as one small matrix product and pack each pixel row into one word.
+    mixed = ((positive_corners - 1) < 3).flatten().nonzero().squeeze(1)
     if mixed.numel():
         channel = mixed // (cells_h * cells_w)
-        row = mixed // cells_w % cells_h
-        col = mixed % cells_w
-        flat_padded = padded.flatten()
-        top_left = channel * (height + 2) * (width + 2) + row * (width + 2) + col
-        corner = [flat_padded[top_left + offset][:, None]
-                  for offset in (0, 1, width + 2, width + 3)]
-        weights = (torch.arange(scale, device=logits.device, dtype=logits.dtype) + 0.5) / scale
-        top = torch.lerp(corner[0], corner[1], weights)  # [M, scale], along x
-        bottom = torch.lerp(corner[2], corner[3], weights)
-        values = torch.lerp(top[:, None, :], bottom[:, None, :], weights[None, :, None])
-        packed = (values > 0).view(torch.uint8).view(word_dtype).squeeze(-1)  # [M, scale rows]
-        canvas.view(channels * cells_h, scale, cells_w)[channel * cells_h + row, :, col] = packed
+        within = mixed - channel * (cells_h * cells_w)
+        row = within // cells_w
+        col = within - row * cells_w
+        # Flat index of corner (0, 0) in `padded`, one extra column per row and
+        # (h + w + 3) extra elements per channel compared with the cell grid.
+        top_left = mixed + channel * (cells_h + cells_w + 1) + row
+        offsets = torch.tensor([0, 1, width + 2, width + 3], device=logits.device)
+        corners = padded.flatten()[top_left[:, None] + offsets]  # [M, 4]: tl, tr, bl, br
+        fraction = (torch.arange(scale, device=logits.device, dtype=logits.dtype) + 0.5) / scale
+        along = torch.stack([1 - fraction, fraction])  # [2, scale]: near / far corner weight
+        # weights[2a + b, scale·r + c] = along[a, r] · along[b, c] (a: row side, b: column side)
+        weights = (along[:, None, :, None] * along[None, :, None, :]).reshape(4, scale * scale)
+        # Full float32 product (on CUDA, unless the user enables TF32 for matmuls).
+        values = corners @ weights  # [M, scale * scale]
+        packed = (values > 0).view(torch.uint8).view(-1, scale, scale).view(word_dtype)
+        canvas.view(channels * cells_h, scale, cells_w)[channel * cells_h + row, :, col] = \
+            packed.squeeze(-1)
 
     # Cell (i, j) starts at output pixel (scale·i - scale/2, scale·j - scale/2).
     half = scale // 2
