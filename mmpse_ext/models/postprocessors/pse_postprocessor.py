@@ -176,12 +176,14 @@ class PSEPostprocessor(BaseTextDetPostProcessor):
             np.ndarray: flat float32 ``[x1, y1, x2, y2, …]`` in image pixel coordinates.
         """
         contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        contour = max(contours, key=len).reshape(-1, 2)
+        # One 4-connected instance has one outer contour; keep the longest to be safe.
+        contour = contours[0] if len(contours) == 1 else max(contours, key=len)
         if self.text_repr_type == 'poly' and len(contour) >= 3:
-            points = contour.astype(np.float32)
+            points = contour.reshape(-1, 2).astype(np.float32)
         else:
             points = cv2.boxPoints(cv2.minAreaRect(contour))
-        points += np.array([x0, y0], dtype=np.float32)
+        points[:, 0] += x0
+        points[:, 1] += y0
         return points.reshape(-1)
 
     def rescale(self, results, scale_factor: Sequence[float]):
