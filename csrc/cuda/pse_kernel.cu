@@ -128,15 +128,14 @@ __global__ void resolve_claims(const int* __restrict__ layer, int layer_size,
   if (t >= layer_size) return;
   const int i = layer[t];
   const int64_t size = static_cast<int64_t>(height) * width;
-  const uint8_t* level_kernel = kernels + level * size;
   bool claimed_any = false;
   bool alive = false;
   for (int direction = 0; direction < 4; ++direction) {
     const int j = neighbour_of(i, direction, height, width);
-    // Slots are numbered per layer; a pixel claimed in an earlier layer is labelled by now, so
-    // only a claimable pixel's claim can be from this layer.
-    const bool wins =
-        j >= 0 && level_kernel[j] && labels[j] == 0 && claim[j] == 4 * t + direction;
+    // Claims are never reset: a claim left from an earlier layer with this slot number would
+    // name the same direction, hence this same pixel, which is queued only once per level and
+    // never again after it has claimed something.
+    const bool wins = j >= 0 && claim[j] == 4 * t + direction;
     won[4 * t + direction] = wins ? 1 : 0;
     claimed_any |= wins;
     if (j >= 0 && !wins && labels[j] == 0) {
