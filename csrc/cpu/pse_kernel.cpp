@@ -10,11 +10,13 @@
 // - one pass packs the levels of a block of up to six levels into a byte per pixel (bit k - lo =
 //   "in kernel k"), plus a "labelled" bit, on a zero-padded grid, so a neighbour test is one byte
 //   read and needs no bounds check (the padding is in no kernel);
-// - carried pixels whose neighbours are all labelled or in no lower kernel can never label
-//   anything again and are dropped; this changes no result, only skips no-op queue entries;
+// - queue entries that can never label anything (carried pixels, or seed pixels, whose
+//   neighbours are all labelled or in no kernel still to come) are dropped: they are no-ops in
+//   the reference, so this changes no result;
 // - seeds come from a run-based union-find, whose roots are the raster-first runs, so instance
 //   ids in raster order of the seed's first pixel fall out of one pass over the runs;
-// - per-instance statistics are accumulated when a pixel is labelled.
+// - per-instance statistics are accumulated when a pixel is labelled (seeds run by run);
+// - the packed grid and the queues are per-thread buffers reused across calls.
 #include <ATen/ATen.h>
 #include <torch/library.h>
 
