@@ -84,3 +84,24 @@ def test_infer_on_folder(trained, tmp_path, run_tool, tiny_data_root):
         vis = cv2.imread(str(out_dir / 'vis' / f'{name}.jpg'))
         original = cv2.imread(osp.join(images, f'{name}.jpg'))
         assert vis is not None and vis.shape == original.shape
+
+
+@pytest.mark.slow
+def test_dist_test_two_processes_matches_single_process(trained, tmp_path, run_tool, free_port):
+    cfg, work_dir, _ = trained
+    ckpt = str(work_dir / 'epoch_2.pth')
+    single = run_tool([sys.executable, 'tools/test.py', cfg, ckpt,
+                       '--work-dir', str(tmp_path / 'single')])
+    assert single.returncode == 0, (single.stdout + single.stderr)[-4000:]
+    dist = run_tool(['bash', 'tools/dist_test.sh', cfg, ckpt, '2',
+                     '--work-dir', str(tmp_path / 'dist')],
+                    env_extra=dict(PORT=str(free_port), OMP_NUM_THREADS='1'))
+    log = dist.stdout + dist.stderr
+    assert dist.returncode == 0, log[-4000:]
+    assert 'using the gloo backend instead of nccl' in log
+    # predictions of both ranks are gathered before the metric: same numbers as one process
+    single_log = single.stdout + single.stderr
+    assert METRIC_LINE.findall(log) == METRIC_LINE.findall(single_log)
+    counts = re.compile(r'matched (\d+), cared gt (\d+), cared det (\d+)')
+    assert counts.findall(log) == counts.findall(single_log)
+    assert int(counts.findall(log)[0][1]) > 0  # every test image's ground truth counted once
