@@ -22,4 +22,11 @@ TORCH_LIBRARY(pse_ext, m) {
   m.def(
       "progressive_scale_expansion(Tensor kernels, Tensor score, int min_area) -> "
       "(Tensor labels, Tensor areas, Tensor score_sums, Tensor boxes)");
+  // The same expansion on the bilinear upsampling (align_corners=False, integer factor `scale`)
+  // of low-resolution logits [K, h, w] float32 (0 = text, K-1 = smallest kernel), cropped to the
+  // top-left [height, width]: kernel k = (logit k > 0) and (text logit > 0), score =
+  // sigmoid(text logit). The full-resolution maps are never materialised.
+  m.def(
+      "progressive_scale_expansion_from_logits(Tensor logits, int scale, int height, int width, "
+      "int min_area) -> (Tensor labels, Tensor areas, Tensor score_sums, Tensor boxes)");
 }

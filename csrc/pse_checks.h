@@ -41,3 +41,35 @@ inline void check_pse_inputs(const at::Tensor& kernels, const at::Tensor& score,
 }
 
 }  // namespace pse_ext
+
+namespace pse_ext {
+
+// Input checks of pse_ext::progressive_scale_expansion_from_logits; messages print the bad value.
+inline void check_pse_logits_inputs(const at::Tensor& logits, int64_t scale, int64_t height,
+                                    int64_t width, int64_t min_area,
+                                    c10::DeviceType device_type) {
+  constexpr const char* name = "progressive_scale_expansion_from_logits";
+  TORCH_CHECK(logits.dim() == 3, name, ": logits should be a 3D tensor [K, h, w], got ",
+              logits.dim(), "D with shape ", logits.sizes());
+  TORCH_CHECK(logits.scalar_type() == at::kFloat, name, ": logits should be float32, got ",
+              logits.scalar_type());
+  TORCH_CHECK(logits.size(0) >= 1, name,
+              ": logits should hold at least the text channel (K >= 1), got K = ",
+              logits.size(0), " (shape ", logits.sizes(), ")");
+  TORCH_CHECK(logits.device().type() == device_type, name, ": logits should be on a ",
+              device_type, " device, got ", logits.device());
+  TORCH_CHECK(scale >= 1 && scale <= 64, name, ": scale should be an integer in [1, 64], got ",
+              scale);
+  TORCH_CHECK(height >= 0 && height <= scale * logits.size(1), name,
+              ": height should be in [0, scale * h] = [0, ", scale * logits.size(1), "], got ",
+              height);
+  TORCH_CHECK(width >= 0 && width <= scale * logits.size(2), name,
+              ": width should be in [0, scale * w] = [0, ", scale * logits.size(2), "], got ",
+              width);
+  TORCH_CHECK(min_area >= 0, name, ": min_area should be >= 0, got ", min_area);
+  TORCH_CHECK(height * width < (int64_t{1} << 29), name,
+              ": at most 2^29 output pixels are supported, got height x width = ", height, " x ",
+              width);
+}
+
+}  // namespace pse_ext

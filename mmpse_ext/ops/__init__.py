@@ -1,3 +1,3 @@
-from .pse import PSEResult, progressive_scale_expansion
+from .pse import PSEResult, progressive_scale_expansion, progressive_scale_expansion_from_logits
 
-__all__ = ['PSEResult', 'progressive_scale_expansion']
+__all__ = ['PSEResult', 'progressive_scale_expansion', 'progressive_scale_expansion_from_logits']

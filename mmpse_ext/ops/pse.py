@@ -75,3 +75,72 @@ def _progressive_scale_expansion_fake(kernels: Tensor, score: Tensor,
             kernels.new_empty((num_instances, ), dtype=torch.int64),
             score.new_empty((num_instances, ), dtype=torch.float64),
             kernels.new_empty((num_instances, 4), dtype=torch.int32))
+
+
+def progressive_scale_expansion_from_logits(logits: Tensor, scale: int, out_size: tuple[int, int],
+                                            min_area: int) -> PSEResult:
+    """PSENet post-processing from low-resolution logits, upsampled inside the op (CPU only).
+
+    Equivalent to::
+
+        up = F.interpolate(logits[None], scale_factor=scale, mode='bilinear',
+                           align_corners=False)[0, :, :H, :W]
+        kernels = (up > 0) & (up[:1] > 0)
+        progressive_scale_expansion(kernels, up[0].sigmoid(), min_area)
+
+    without materialising ``up``: each output row is interpolated with the same taps and
+    evaluation order as torch's CPU kernel, thresholded into the expansion's packed masks, and the
+    score is summed only at labelled pixels. The upsampled values can differ from torch's by float
+    rounding (torch may contract to FMA), so kernel masks can differ only at pixels whose
+    interpolated logit is within a few float32 ulps of the corner logits' magnitude of 0; when no
+    pixel is that close to 0 (e.g. logits that are small multiples of 1/8, where every step is
+    exact) the labels are identical. ``score_sums`` agree to float32 rounding.
+
+    Args:
+        logits (Tensor[K, h, w], float32, CPU): channel 0 = text, 1 .. K - 1 = kernels, largest
+            to smallest; K >= 1.
+        scale (int): integer upsampling factor, 1 .. 64.
+        out_size (tuple[int, int]): (H, W) <= (scale·h, scale·w): the top-left crop of the
+            upsampled maps to label (the un-padded input).
+        min_area (int): seeds (components of the smallest kernel) with fewer pixels are dropped;
+            must be >= 0.
+
+    Returns:
+        PSEResult: labels ``[H, W]`` int32 and per-instance ``areas``, ``score_sums`` (sum of
+        sigmoid(text logit)) and ``boxes``, as :func:`progressive_scale_expansion`.
+    """
+    if logits.device.type not in ('cpu', 'meta'):
+        raise ValueError('progressive_scale_expansion_from_logits: only a CPU kernel exists, got '
+                         f'logits on {logits.device}; upsample on the device and call '
+                         'progressive_scale_expansion instead')
+    height, width = out_size
+    return PSEResult(*torch.ops.pse_ext.progressive_scale_expansion_from_logits(
+        logits, scale, height, width, min_area))
+
+
+@torch.library.register_fake('pse_ext::progressive_scale_expansion_from_logits')
+def _progressive_scale_expansion_from_logits_fake(
+        logits: Tensor, scale: int, height: int, width: int,
+        min_area: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    # The same checks as csrc/pse_checks.h, so traced and compiled code fails as early.
+    name = 'progressive_scale_expansion_from_logits'
+    torch._check(logits.dim() == 3,
+                 lambda: f'{name}: logits should be a 3D tensor [K, h, w], got {logits.dim()}D')
+    torch._check(logits.dtype == torch.float32,
+                 lambda: f'{name}: logits should be float32, got {logits.dtype}')
+    torch._check(logits.shape[0] >= 1,
+                 lambda: f'{name}: logits should hold at least the text channel, got K = 0')
+    torch._check(1 <= scale <= 64,
+                 lambda: f'{name}: scale should be an integer in [1, 64], got {scale}')
+    torch._check(0 <= height <= scale * logits.shape[1],
+                 lambda: f'{name}: height should be in [0, scale * h] = '
+                 f'[0, {scale * logits.shape[1]}], got {height}')
+    torch._check(0 <= width <= scale * logits.shape[2],
+                 lambda: f'{name}: width should be in [0, scale * w] = '
+                 f'[0, {scale * logits.shape[2]}], got {width}')
+    torch._check(min_area >= 0, lambda: f'{name}: min_area should be >= 0, got {min_area}')
+    num_instances = torch.library.get_ctx().new_dynamic_size()
+    return (logits.new_empty((height, width), dtype=torch.int32),
+            logits.new_empty((num_instances, ), dtype=torch.int64),
+            logits.new_empty((num_instances, ), dtype=torch.float64),
+            logits.new_empty((num_instances, 4), dtype=torch.int32))

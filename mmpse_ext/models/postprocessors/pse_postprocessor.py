@@ -9,7 +9,7 @@ from mmengine.structures import InstanceData
 from mmocr.models.textdet.postprocessors.base import BaseTextDetPostProcessor
 from torch import Tensor
 
-from mmpse_ext.ops import progressive_scale_expansion
+from mmpse_ext.ops import progressive_scale_expansion, progressive_scale_expansion_from_logits
 from mmpse_ext.registry import MODELS
 from .upsampled_sign import upsampled_positive_mask
 
@@ -26,8 +26,11 @@ class PSEPostprocessor(BaseTextDetPostProcessor):
     only if its area ≥ ``min_text_area`` **and** its mean score ≥ ``score_threshold`` (MMOCR's
     own ``PSEPostprocessor`` keeps it when either passes). Area and mean score come from the op's
     per-instance statistics; contours are traced on each instance's bounding-box crop of the
-    label map, so no step scans the full image once per instance. On CUDA inputs the maps stay
-    on the device: only the statistics and the kept instances' crops reach the host.
+    label map, so no step scans the full image once per instance. On CPU inputs one fused op
+    (:func:`~mmpse_ext.ops.progressive_scale_expansion_from_logits`) upsamples, thresholds and
+    expands row by row without materialising the full-resolution maps. On CUDA inputs the maps
+    are upsampled on the device and stay there: only the statistics and the kept instances'
+    crops reach the host.
 
     ``quad`` = corners of the minimum-area rectangle (of the outer contour, whose convex hull is
     the instance's), ``poly`` = outer contour (``CHAIN_APPROX_SIMPLE``; an instance thinner than
@@ -116,12 +119,17 @@ class PSEPostprocessor(BaseTextDetPostProcessor):
         height, width = (full_h, full_w) if img_shape is None else (
             min(int(img_shape[0]), full_h), min(int(img_shape[1]), full_w))
 
-        kernels = upsampled_positive_mask(logits, stride, (height, width))
-        kernels[1:] &= kernels[:1]
-        score = F.interpolate(
-            logits[None, :1], scale_factor=stride, mode='bilinear', align_corners=False)
-        score = score[0, 0, :height, :width].sigmoid().contiguous()
-        result = progressive_scale_expansion(kernels, score, self.min_kernel_area)
+        if logits.device.type == 'cpu':
+            # Fused op: upsampling, thresholds and score sums row by row inside the expansion.
+            result = progressive_scale_expansion_from_logits(
+                logits, stride, (height, width), self.min_kernel_area)
+        else:
+            kernels = upsampled_positive_mask(logits, stride, (height, width))
+            kernels[1:] &= kernels[:1]
+            score = F.interpolate(
+                logits[None, :1], scale_factor=stride, mode='bilinear', align_corners=False)
+            score = score[0, 0, :height, :width].sigmoid().contiguous()
+            result = progressive_scale_expansion(kernels, score, self.min_kernel_area)
 
         # One host transfer for the statistics: area, score sum, box (exact in float64).
         stats = torch.cat([
