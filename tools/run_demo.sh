@@ -70,7 +70,10 @@ step "5/5 predictions drawn on the test images -> $WORK_DIR/vis"
   { tail -n 30 "$WORK_DIR/infer.log" >&2; fail "inference failed"; }
 tail -n 1 "$WORK_DIR/infer.log" >&2
 
-read -r PRECISION RECALL HMEAN < <(echo "$METRICS" | grep -oE "[0-9]+\.[0-9]+" | tr '\n' ' ')
+# METRICS = "icdar/precision: P  icdar/recall: R  icdar/hmean: H"
+PRECISION="$(echo "$METRICS" | awk '{print $2}')"
+RECALL="$(echo "$METRICS" | awk '{print $4}')"
+HMEAN="$(echo "$METRICS" | awk '{print $6}')"
 ELAPSED=$(( $(date +%s) - START ))
 echo "============================================================"
 echo "PSENet CPU demo on the synthetic ICDAR2015 test split (ICDAR2015 protocol)"
