@@ -133,7 +133,7 @@ def clockwise_quad(polygon: np.ndarray) -> np.ndarray:
 def draw_polygons(image: np.ndarray, polygons: Sequence[np.ndarray]) -> np.ndarray:
     """Return a copy of the BGR image with every polygon outlined in green."""
     canvas = image.copy()
-    thickness = max(1, round(max(image.shape[:2]) / 400))
+    thickness = max(2, round(max(image.shape[:2]) / 300))
     for polygon in polygons:
         points = np.rint(polygon).astype(np.int32).reshape(-1, 1, 2)
         cv2.polylines(canvas, [points], isClosed=True, color=(0, 255, 0), thickness=thickness)
