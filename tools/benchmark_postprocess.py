@@ -3,7 +3,8 @@
 Synthetic word-like instances (text lines of rotated-rectangle words, some touching, 7 kernel
 levels, blurred logits) at 1/4 of 736×1312 (50 and 200 words) and of 1280×2240 (100 words).
 The timed path is the whole decode: ×4 bilinear upsampling to the input size, thresholds,
-the pse_ext expansion, area/score filter, `quad` or `poly` polygons. A naive full-resolution
+the pse_ext expansion, area/score filter, `quad` or `poly` polygons (on CPU the first three run
+inside the fused op `progressive_scale_expansion_from_logits`). A naive full-resolution
 implementation (all 7 maps upsampled, one full-image mask per instance, as PaddleOCR's
 `generate_box`) is timed in the same run as the baseline.
 
@@ -108,30 +109,34 @@ def median_ms(fn, repeats):
 
 
 def stage_breakdown(postprocessor, logits, input_size, repeats):
-    """Median CPU ms of each stage of PSEPostprocessor.decode (same calls, timed apart)."""
+    """Median CPU ms of each stage of PSEPostprocessor.decode on CPU (same calls, timed apart),
+    and of the unfused path the fused op replaced (still the CUDA path), for comparison."""
     from mmpse_ext.models.postprocessors import upsampled_positive_mask
-    from mmpse_ext.ops import progressive_scale_expansion
+    from mmpse_ext.ops import (progressive_scale_expansion,
+                               progressive_scale_expansion_from_logits)
     height, width = input_size
-    kernels = upsampled_positive_mask(logits, 4, input_size)
-    kernels[1:] &= kernels[:1]
-    score = F.interpolate(logits[None, :1], scale_factor=4, mode='bilinear',
-                          align_corners=False)[0, 0, :height, :width].sigmoid().contiguous()
-    result = progressive_scale_expansion(kernels, score, postprocessor.min_kernel_area)
-    boxes = result.boxes.numpy().astype(np.int64)
+    min_area = postprocessor.min_kernel_area
+    result = progressive_scale_expansion_from_logits(logits, 4, input_size, min_area)
+    boxes = result.boxes.numpy().astype(np.int64).tolist()
 
     def contours():
         crops = postprocessor._instance_crops(result.labels, boxes)
         for index, crop in enumerate(crops):
-            postprocessor._mask_to_polygon((crop == index + 1).view(np.uint8), boxes[index, 0],
-                                           boxes[index, 1])
+            postprocessor._mask_to_polygon((crop == index + 1).view(np.uint8), boxes[index][0],
+                                           boxes[index][1])
+
+    def unfused():
+        kernels = upsampled_positive_mask(logits, 4, input_size)
+        kernels[1:] &= kernels[:1]
+        score = F.interpolate(logits[None, :1], scale_factor=4, mode='bilinear',
+                              align_corners=False)[0, 0, :height, :width].sigmoid().contiguous()
+        return progressive_scale_expansion(kernels, score, min_area)
 
     stages = {
-        'kernel upsample+threshold': lambda: upsampled_positive_mask(logits, 4, input_size),
-        'score upsample+sigmoid': lambda: F.interpolate(
-            logits[None, :1], scale_factor=4, mode='bilinear', align_corners=False).sigmoid(),
-        'pse_ext op': lambda: progressive_scale_expansion(kernels, score,
-                                                          postprocessor.min_kernel_area),
-        'crops+contours': contours,
+        'fused op (upsample+threshold+pse+scores)':
+        lambda: progressive_scale_expansion_from_logits(logits, 4, input_size, min_area),
+        'crops+contours (all instances)': contours,
+        '[unfused upsample+pse, CUDA path]': unfused,
     }
     return {name: median_ms(fn, repeats)[1] for name, fn in stages.items()}
 

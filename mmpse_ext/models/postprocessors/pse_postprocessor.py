@@ -143,20 +143,23 @@ class PSEPostprocessor(BaseTextDetPostProcessor):
         if keep.size == 0:
             return [], []
 
-        crops = self._instance_crops(result.labels, boxes[keep])
-        polygons = []
-        for index, crop in zip(keep, crops):
-            mask = (crop == index + 1).view(np.uint8)
-            polygons.append(self._mask_to_polygon(mask, boxes[index, 0], boxes[index, 1]))
-        return polygons, [float(mean_scores[index]) for index in keep]
+        # Plain Python ints: slicing and OpenCV calls with NumPy scalars cost more per instance.
+        kept_boxes = boxes[keep].tolist()
+        crops = self._instance_crops(result.labels, kept_boxes)
+        polygons = [
+            self._mask_to_polygon((crop == index + 1).view(np.uint8), box[0], box[1])
+            for index, box, crop in zip(keep.tolist(), kept_boxes, crops)
+        ]
+        return polygons, mean_scores[keep].tolist()
 
     @staticmethod
-    def _instance_crops(labels: Tensor, boxes: np.ndarray) -> List[np.ndarray]:
+    def _instance_crops(labels: Tensor, boxes: Sequence[Sequence[int]]) -> List[np.ndarray]:
         """Bounding-box crops of the label map, as host arrays.
 
         Args:
             labels (Tensor): ``[H, W]`` int32 label map (CPU or CUDA).
-            boxes (np.ndarray): ``[M, 4]`` int64 inclusive ``x0, y0, x1, y1``.
+            boxes (Sequence[Sequence[int]]): M inclusive boxes ``x0, y0, x1, y1`` (a list of
+                lists or an ``[M, 4]`` integer array).
 
         Returns:
             list[np.ndarray]: M int32 arrays ``[y1 - y0 + 1, x1 - x0 + 1]``.
@@ -183,16 +186,14 @@ class PSEPostprocessor(BaseTextDetPostProcessor):
         Returns:
             np.ndarray: flat float32 ``[x1, y1, x2, y2, …]`` in image pixel coordinates.
         """
-        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        # The offset moves the contour into image coordinates inside OpenCV.
+        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE,
+                                       offset=(int(x0), int(y0)))
         # One 4-connected instance has one outer contour; keep the longest to be safe.
         contour = contours[0] if len(contours) == 1 else max(contours, key=len)
         if self.text_repr_type == 'poly' and len(contour) >= 3:
-            points = contour.reshape(-1, 2).astype(np.float32)
-        else:
-            points = cv2.boxPoints(cv2.minAreaRect(contour))
-        points[:, 0] += x0
-        points[:, 1] += y0
-        return points.reshape(-1)
+            return contour.reshape(-1).astype(np.float32)
+        return cv2.boxPoints(cv2.minAreaRect(contour)).reshape(-1)
 
     def rescale(self, results, scale_factor: Sequence[float]):
         """Divide the polygons by ``scale_factor`` and clip them to the original image.
