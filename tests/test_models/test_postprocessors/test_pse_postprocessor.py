@@ -242,6 +242,28 @@ def test_polys_equal_full_image_contours(seed):
             assert np.array_equal(polygon.reshape(-1, 2), contour.astype(np.float32))
 
 
+@pytest.mark.parametrize('seed', [0, 1, 2])
+def test_cpu_fused_op_and_the_cuda_path_give_the_same_instances(seed):
+    """CPU decode runs the fused op; CUDA inputs take upsampled_positive_mask + the op. Run the
+    latter on CPU tensors: same labels and statistics. The two round differently, so logits are
+    multiples of 1/8 here: every interpolation step is then exact in both, ties at 0 included."""
+    from mmpse_ext.models.postprocessors import upsampled_positive_mask
+    from mmpse_ext.ops import progressive_scale_expansion_from_logits
+    logits = torch.round(_smooth_random_logits(seed) * 8) / 8
+    up = F.interpolate(logits[None], scale_factor=4, mode='bilinear', align_corners=False)[0]
+    size = (150, 222)  # cropped, as for a padded batch
+    fused = progressive_scale_expansion_from_logits(logits, 4, size, 16)
+    kernels = upsampled_positive_mask(logits, 4, size)
+    kernels[1:] &= kernels[:1]
+    score = up[0, :size[0], :size[1]].sigmoid().contiguous()
+    device_path = progressive_scale_expansion(kernels, score, 16)
+    assert len(fused.areas) > 0
+    assert torch.equal(fused.labels, device_path.labels)
+    assert torch.equal(fused.areas, device_path.areas)
+    assert torch.equal(fused.boxes, device_path.boxes)
+    torch.testing.assert_close(fused.score_sums, device_path.score_sums, rtol=1e-5, atol=1e-5)
+
+
 def test_rejects_bad_arguments():
     with pytest.raises(ValueError, match='text_repr_type'):
         PSEPostprocessor(text_repr_type='box')
