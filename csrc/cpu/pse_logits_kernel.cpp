@@ -141,7 +141,8 @@ void or_kernel_bit(uint8_t* __restrict dst, const float* __restrict values, int 
 
 // Text mask and the kernel masks of channels 1 .. K-2 packed into the Expander's bit grid, the
 // smallest kernel into `seeds`.
-PSE_EXT_VECTOR_CLONES void threshold_into_bits(RowUpsampler& upsampler, int32_t num_levels, int32_t height,
+PSE_EXT_VECTOR_CLONES
+void threshold_into_bits(RowUpsampler& upsampler, int32_t num_levels, int32_t height,
                          int32_t width, uint8_t* bits, int64_t stride, uint8_t* seeds) {
   LogitsWorkspace& ws = logits_workspace;
   float* text = ws.text.data();
@@ -244,7 +245,8 @@ inline float exp_approx(float x) {
 }
 
 // sum of sigmoid(logits[i]) for i < count, in double; `buffer` holds count floats.
-PSE_EXT_VECTOR_CLONES double sigmoid_sum(const float* __restrict logits, float* __restrict buffer, int32_t count) {
+PSE_EXT_VECTOR_CLONES
+double sigmoid_sum(const float* __restrict logits, float* __restrict buffer, int32_t count) {
   for (int32_t i = 0; i < count; ++i) buffer[i] = 1.f / (1.f + exp_approx(-logits[i]));
   // Four accumulators: independent add chains (a double reduction does not vectorise).
   double sums[4] = {0.0, 0.0, 0.0, 0.0};
@@ -309,13 +311,15 @@ progressive_scale_expansion_from_logits_cpu(const at::Tensor& logits, int64_t sc
   at::Tensor labels = at::zeros({height, width}, options.dtype(at::kInt));
   if (height == 0 || width == 0) {
     return {labels, at::empty({0}, options.dtype(at::kLong)),
-            at::empty({0}, options.dtype(at::kDouble)), at::empty({0, 4}, options.dtype(at::kInt))};
+            at::empty({0}, options.dtype(at::kDouble)),
+            at::empty({0, 4}, options.dtype(at::kInt))};
   }
   const int32_t num_levels = static_cast<int32_t>(logits.size(0));
   const int32_t out_h = static_cast<int32_t>(height);
   const int32_t out_w = static_cast<int32_t>(width);
   const at::Tensor source = logits.contiguous();
-  RowUpsampler upsampler(source.data_ptr<float>(), num_levels, static_cast<int32_t>(logits.size(1)),
+  RowUpsampler upsampler(source.data_ptr<float>(), num_levels,
+                         static_cast<int32_t>(logits.size(1)),
                          static_cast<int32_t>(logits.size(2)), static_cast<int32_t>(scale), out_h,
                          out_w);
   LogitsWorkspace& ws = logits_workspace;

@@ -42,7 +42,8 @@ def unfused(logits: torch.Tensor, scale: int, out_size, min_area: int) -> PSERes
 def word_logits(num_levels: int, height: int, width: int, num_words: int,
                 rng: np.random.Generator, integer: bool) -> torch.Tensor:
     """Low-resolution PSENet-like logits [K, h, w]: rotated word boxes shrinking per level (some
-    touching their left neighbour), +3 inside / -3 outside plus noise; integers or blurred reals."""
+    touching their left neighbour), +3 inside / -3 outside plus noise; integers or blurred
+    reals."""
     ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
     inside = np.zeros((num_levels, height, width), bool)
     cx = 0.0
