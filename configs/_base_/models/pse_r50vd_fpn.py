@@ -1,6 +1,6 @@
 # PSENet of PaddleOCR's det_r50_vd_pse recipe: mmdet ResNet50-vd + Paddle's FPN + PSE head.
 # Reusable from any MMOCR config (default_scope='mmocr'); our modules are named with their scope.
-# SyncBN is set by the training config (norm_cfg of backbone, neck and head).
+# Plain BN here; the training config sets `sync_bn='torch'` so distributed runs convert it to SyncBN.
 # custom_imports (mmpse_ext) comes from configs/_base_/default_runtime.py: mmengine rejects a key
 # defined in two _base_ files of one config, so only the runtime piece sets it.
 
