@@ -82,3 +82,15 @@ def test_missing_torchrun_variable_is_a_clear_error(monkeypatch, torchrun_env):
     monkeypatch.delenv('MASTER_PORT')
     with pytest.raises(RuntimeError, match='MASTER_PORT'):
         init_cpu_distributed('pytorch', Config(dict()))
+
+
+def test_shutdown_distributed_leaves_the_process_group(tmp_path):
+    import torch.distributed as torch_dist
+
+    from mmpse_ext.engine import shutdown_distributed
+    shutdown_distributed()  # no process group: nothing to do, no error
+    torch_dist.init_process_group(
+        'gloo', init_method=f'file://{tmp_path / "rendezvous"}', rank=0, world_size=1)
+    assert torch_dist.is_initialized()
+    shutdown_distributed()
+    assert not torch_dist.is_initialized()
