@@ -182,22 +182,8 @@ class Expander {
  public:
   Expander(const uint8_t* kernels, const float* score, int32_t num_levels, int32_t height,
            int32_t width, int32_t* labels)
-      : kernels_(kernels),
-        score_(score),
-        num_levels_(num_levels),
-        height_(height),
-        width_(width),
-        stride_(static_cast<int64_t>(width) + 2),
-        plane_size_(static_cast<int64_t>(height) * width),
-        labels_(labels),
-        bits_size_((static_cast<int64_t>(height) + 2) * stride_),
-        seeds_(kernels + (num_levels - 1) * plane_size_),
-        prepacked_(false) {
-    workspace.reserve(bits_size_, plane_size_);
-    bits_ = workspace.bits.get();
-    queue_ = workspace.queue.get();
-    next_queue_ = workspace.next_queue.get();
-  }
+      : Expander(kernels, score, kernels + (num_levels - 1) * static_cast<int64_t>(height) * width,
+                 num_levels, height, width, labels, /*prepacked=*/false) {}
 
   // Kernels handed over already packed, for callers that build the masks themselves: before
   // run(), they fill packed_bits() (padded [H + 2, W + 2] grid of stride W + 2, zero border; bit k
@@ -206,23 +192,9 @@ class Expander {
   // them).
   Expander(const uint8_t* seeds, int32_t num_levels, int32_t height, int32_t width,
            int32_t* labels)
-      : kernels_(nullptr),
-        score_(nullptr),
-        num_levels_(num_levels),
-        height_(height),
-        width_(width),
-        stride_(static_cast<int64_t>(width) + 2),
-        plane_size_(static_cast<int64_t>(height) * width),
-        labels_(labels),
-        bits_size_((static_cast<int64_t>(height) + 2) * stride_),
-        seeds_(seeds),
-        prepacked_(true) {
+      : Expander(nullptr, nullptr, seeds, num_levels, height, width, labels, /*prepacked=*/true) {
     TORCH_CHECK(num_levels - 1 <= kLevelsPerBlock, "Expander: at most ", kLevelsPerBlock + 1,
                 " levels can be handed over packed, got ", num_levels);
-    workspace.reserve(bits_size_, plane_size_);
-    bits_ = workspace.bits.get();
-    queue_ = workspace.queue.get();
-    next_queue_ = workspace.next_queue.get();
   }
 
   uint8_t* packed_bits() { return bits_; }
@@ -392,6 +364,26 @@ class Expander {
     }
     std::swap(queue_, next_queue_);
     queue_size_ = next_size;
+  }
+
+  // The one place that sets up the members and the per-thread workspace.
+  Expander(const uint8_t* kernels, const float* score, const uint8_t* seeds, int32_t num_levels,
+           int32_t height, int32_t width, int32_t* labels, bool prepacked)
+      : kernels_(kernels),
+        score_(score),
+        num_levels_(num_levels),
+        height_(height),
+        width_(width),
+        stride_(static_cast<int64_t>(width) + 2),
+        plane_size_(static_cast<int64_t>(height) * width),
+        labels_(labels),
+        bits_size_((static_cast<int64_t>(height) + 2) * stride_),
+        seeds_(seeds),
+        prepacked_(prepacked) {
+    workspace.reserve(bits_size_, plane_size_);
+    bits_ = workspace.bits.get();
+    queue_ = workspace.queue.get();
+    next_queue_ = workspace.next_queue.get();
   }
 
   const uint8_t* kernels_;
