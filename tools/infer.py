@@ -35,7 +35,6 @@ from mmengine.runner.checkpoint import _load_checkpoint
 from mmengine.utils import ProgressBar
 
 import mmpse_ext  # noqa: F401  (registers our modules even if a config lacks custom_imports)
-from mmpse_ext.engine import allow_full_checkpoint_loading
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 
@@ -160,7 +159,6 @@ def predict(model: torch.nn.Module, pipeline: Compose, img_path: str):
 
 def main(argv=None):
     args = parse_args(argv)
-    allow_full_checkpoint_loading()  # Runner checkpoints under torch >= 2.6
     images = collect_images(args.inputs)
     cfg = Config.fromfile(args.config)
     init_default_scope(cfg.get('default_scope', 'mmocr'))

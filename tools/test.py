@@ -16,8 +16,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mmpse_ext  # noqa: F401  (registers our modules even if a config lacks custom_imports)
-from mmpse_ext.engine import (allow_full_checkpoint_loading, init_cpu_distributed,
-                              shutdown_distributed)
+from mmpse_ext.engine import init_cpu_distributed, shutdown_distributed
 
 
 def parse_args(argv=None):
@@ -103,7 +102,6 @@ def main(argv=None):
     args = parse_args(argv)
     cfg = build_test_cfg(args)
     init_cpu_distributed(args.launcher, cfg)
-    allow_full_checkpoint_loading()  # resume / load_from under torch >= 2.6 (mmengine#1655)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     metrics = runner.test()
     shutdown_distributed()
