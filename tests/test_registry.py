@@ -21,10 +21,35 @@ def _mmocr_style_config():
 
 def test_child_registries_have_mmocr_parents():
     import mmocr.registry as mmocr_registry
-    for name in ('MODELS', 'DATASETS', 'TRANSFORMS', 'METRICS', 'HOOKS', 'MODEL_WRAPPERS'):
+    for name in ('MODELS', 'DATASETS', 'TRANSFORMS', 'METRICS', 'MODEL_WRAPPERS',
+                 'OPTIM_WRAPPERS'):
         ours = getattr(registry, name)
         assert ours.scope == 'mmpse_ext'
         assert ours.parent is getattr(mmocr_registry, name), name
+
+
+def test_every_child_registry_holds_a_module():
+    """No empty registries: each child registry has at least one of our classes in it."""
+    from mmengine.registry import Registry
+    children = {name: value for name, value in vars(registry).items()
+                if isinstance(value, Registry) and value.scope == 'mmpse_ext'}
+    assert children, 'mmpse_ext.registry defines no child registry'
+    for name, child in children.items():
+        assert len(child.module_dict) > 0, f'{name} is empty'
+
+
+def test_package_level_exports():
+    """What MMOCR users import by name: the registered classes, from their subpackages."""
+    from mmpse_ext.datasets import ICDAR2015Dataset, PackPSEInputs, PSETargets
+    from mmpse_ext.engine import DeviceAgnosticAmpOptimWrapper
+    from mmpse_ext.evaluation import ICDAR2015HmeanMetric
+    from mmpse_ext.models import PSEFPN, PSEHead, PSELoss, PSEPostprocessor
+    for cls, kind in ((PSEHead, 'MODELS'), (PSEFPN, 'MODELS'), (PSELoss, 'MODELS'),
+                      (PSEPostprocessor, 'MODELS'), (ICDAR2015Dataset, 'DATASETS'),
+                      (PackPSEInputs, 'TRANSFORMS'), (PSETargets, 'TRANSFORMS'),
+                      (ICDAR2015HmeanMetric, 'METRICS'),
+                      (DeviceAgnosticAmpOptimWrapper, 'OPTIM_WRAPPERS')):
+        assert getattr(registry, kind).get(cls.__name__) is cls, cls.__name__
 
 
 def test_mmocr_config_builds_ours_and_stock_side_by_side():

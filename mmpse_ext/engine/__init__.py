@@ -1,8 +1,11 @@
-from .checkpoint_loading import allow_full_checkpoint_loading
-from .device_fallbacks import (disable_amp_without_accelerator, init_cpu_distributed,
-                               shutdown_distributed)
+"""Runtime pieces for mmengine's Runner: safe checkpoint loading, AMP on any device, CPU runs."""
+from .amp_optim_wrapper import DeviceAgnosticAmpOptimWrapper
+from .checkpoint_safe_globals import (allow_mmengine_checkpoint_globals,
+                                      history_buffer_statistic, mmengine_checkpoint_globals)
+from .device_fallbacks import init_cpu_distributed, run_amp_on_any_device, shutdown_distributed
 
 __all__ = [
-    'allow_full_checkpoint_loading', 'disable_amp_without_accelerator', 'init_cpu_distributed',
-    'shutdown_distributed'
+    'DeviceAgnosticAmpOptimWrapper', 'allow_mmengine_checkpoint_globals',
+    'history_buffer_statistic', 'init_cpu_distributed', 'mmengine_checkpoint_globals',
+    'run_amp_on_any_device', 'shutdown_distributed'
 ]

@@ -1,1 +1,8 @@
-from . import heads, losses, necks, postprocessors, wrappers  # noqa: F401
+"""PSENet model parts in the ``mmpse_ext`` scope (held by MMOCR's ``PSENet`` detector)."""
+from .heads import PSEHead
+from .losses import PSELoss
+from .necks import PSEFPN
+from .postprocessors import PSEPostprocessor
+from .wrappers import CPUCapableDDP
+
+__all__ = ['CPUCapableDDP', 'PSEFPN', 'PSEHead', 'PSELoss', 'PSEPostprocessor']
