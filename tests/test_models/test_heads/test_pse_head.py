@@ -60,3 +60,48 @@ def test_rejects_bad_input():
         head(torch.randn(1, 8, 4, 4))
     with pytest.raises(ValueError, match='out_channel'):
         PSEHead(out_channel=0)
+
+
+def test_mmocr_list_in_channels_equal_the_int():
+    """``in_channels=[64]`` (MMOCR's configs) builds the same layers as ``in_channels=64``."""
+    init_default_scope('mmocr')
+    torch.manual_seed(0)
+    as_int = PSEHead(in_channels=64, hidden_dim=8)
+    as_list = PSEHead(in_channels=[64], hidden_dim=8)
+    as_list.load_state_dict(as_int.state_dict())  # same parameter names and shapes
+    as_int.eval()
+    as_list.eval()
+    features = torch.randn(1, 64, 6, 6)
+    assert torch.equal(as_int(features), as_list(features))
+
+
+def test_several_inputs_are_concatenated_like_mmocr():
+    """As MMOCR's PANHead: channels summed, a tuple of same-size maps concatenated."""
+    from mmocr.models.textdet.heads import PSEHead as MMOCRPSEHead
+    init_default_scope('mmocr')
+    ours = PSEHead(in_channels=[8, 24], hidden_dim=8, out_channel=7)
+    stock = MMOCRPSEHead(in_channels=[8, 24], hidden_dim=8, out_channel=7)
+    assert ours.fuse_conv.in_channels == stock.conv1.in_channels == 32
+    # Give ours MMOCR's weights (same layer layout: 3x3 conv, BN, ReLU, 1x1 conv).
+    ours.fuse_conv.load_state_dict(stock.conv1.state_dict())
+    ours.fuse_bn.load_state_dict(stock.bn1.state_dict())
+    ours.out_conv.load_state_dict(stock.conv2.state_dict())
+    ours.eval()
+    stock.eval()
+    maps = (torch.randn(2, 8, 5, 7), torch.randn(2, 24, 5, 7))
+    torch.testing.assert_close(ours(maps), stock(maps))
+    torch.testing.assert_close(ours(list(maps)), ours(torch.cat(maps, dim=1)))
+
+
+def test_bad_in_channels_and_mismatched_inputs_fail_clearly():
+    init_default_scope('mmocr')
+    for bad in ([], [64, 'a'], 64.0, None, True):
+        with pytest.raises(TypeError, match='in_channels must be an int or a non-empty list'):
+            PSEHead(in_channels=bad)
+    with pytest.raises(ValueError, match='in_channels must be positive'):
+        PSEHead(in_channels=[0])
+    head = PSEHead(in_channels=[8, 24], hidden_dim=8)
+    with pytest.raises(ValueError, match=r'C = \[8, 24\]'):
+        head((torch.randn(1, 24, 5, 7), torch.randn(1, 8, 5, 7)))
+    with pytest.raises(ValueError, match='of one size'):
+        head((torch.randn(1, 8, 5, 7), torch.randn(1, 24, 4, 7)))
