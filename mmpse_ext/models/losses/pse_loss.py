@@ -1,28 +1,32 @@
 """PSENet loss of PaddleOCR's recipe: dice with OHEM on the text map, dice on the kernels."""
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmpse_ext.registry import MODELS
+from .pse_loss_targets import PSELossTargets
+from .text_ohem import OHEM_NEGATIVES, ohem_text_mask
 
 
 @MODELS.register_module()
 class PSELoss(nn.Module):
-    """Dice loss on the text map (OHEM 3:1) and on the kernels (masked by the predicted text).
+    """Dice loss on the text map (with OHEM) and on the kernels (masked by the predicted text).
 
-    Follows PaddleOCR's ``PSELoss`` (``ppocr/losses/det_pse_loss.py``): the logits are upsampled
-    ×``logit_stride`` to the (padded) input size (Paddle: ``F.interpolate`` with its default
-    ``'nearest'`` mode); per sample, dice ``1 - 2Σpt / (Σp² + Σt² + 2·eps)`` on ``sigmoid``;
-    the text term keeps every positive pixel and the ``ohem_ratio × #positives`` negatives with
-    the highest text logit, inside the training mask; the kernel terms are masked by the
-    predicted text (``logit > 0``, i.e. ``sigmoid > 0.5``) times the training mask and averaged
-    over the kernels; ``loss = text_weight · text + (1 - text_weight) · kernels``.
+    PaddleOCR's ``PSELoss`` (``ppocr/losses/det_pse_loss.py``) by default; docs/recipe.md lists
+    each choice with Paddle's value. The logits are upsampled ×``logit_stride`` to the (padded)
+    input size (Paddle: ``F.interpolate``, default ``'nearest'``). Per sample, dice
+    ``1 - 2Σpt / (Σp² + Σt² + 2·eps)`` on ``sigmoid``. The text term sees the pixels chosen by
+    :func:`~mmpse_ext.models.losses.text_ohem.ohem_text_mask` (every positive and the
+    ``ohem_ratio × #positives`` hardest negatives by text logit). The kernel terms are masked by
+    the predicted text (``sigmoid > 0.5``) times the training mask and averaged over the kernels;
+    ``loss = text_weight · text + (1 - text_weight) · kernels``.
 
-    Differences from Paddle (deliberate): negatives are counted and chosen inside the training
-    mask only and exactly ``min(ohem_ratio · #pos, #neg)`` of them are kept (Paddle counts
-    negatives over the whole image and keeps every pixel tied with the threshold).
+    Targets: the ``gt_kernels`` / ``gt_train_mask`` that our pipeline packs (docs/interfaces.md);
+    a sample without them (a stock MMOCR pipeline) gets them made here from ``gt_instances`` by
+    the ``targets`` transform, the same code as in the pipeline (see
+    :class:`~mmpse_ext.models.losses.pse_loss_targets.PSELossTargets`).
 
     Batch reduction: ``'sum'`` (default) adds the per-sample losses like the recipe, so the loss
     of a batch grows with its size; with Adam this only matters through the balance against
@@ -40,7 +44,11 @@ class PSELoss(nn.Module):
 
     Args:
         text_weight (float): weight of the text term (Paddle's ``alpha``); 0.7 in the recipe.
-        ohem_ratio (float): negatives kept per positive text pixel.
+        ohem_ratio (float): negatives kept per positive text pixel (Paddle: always 3).
+        ohem_negatives (str): ``'image'`` (Paddle: negatives counted and ranked over the whole
+            image, ties with the threshold kept, then the training mask applied) or ``'mask'``
+            (negatives counted and ranked inside the training mask only, exactly
+            ``ohem_ratio × #positives`` kept, so ignored regions take no share of them).
         kernel_sample_mask (str): ``'pred'`` (predicted text × training mask, the recipe) or
             ``'gt'`` (ground-truth text × training mask) as the kernel dice mask.
         reduction (str): ``'sum'`` or ``'mean'`` over the batch.
@@ -48,21 +56,29 @@ class PSELoss(nn.Module):
         logit_stride (int): ratio between the input size and the logit size.
         upsample_mode (str): ``F.interpolate`` mode for the logits; ``'nearest'`` as Paddle,
             ``'bilinear'`` as the official PSENet.
+        targets (dict, optional): config of the transform that makes the targets of samples
+            that carry none; ``None`` = ``dict(type='mmpse_ext.PSETargets')`` (PaddleOCR's
+            ``MakePseGt``). Type strings of our modules are written scoped.
     """
 
     def __init__(self,
                  text_weight: float = 0.7,
                  ohem_ratio: float = 3.0,
+                 ohem_negatives: str = 'image',
                  kernel_sample_mask: str = 'pred',
                  reduction: str = 'sum',
                  eps: float = 1e-6,
                  logit_stride: int = 4,
-                 upsample_mode: str = 'nearest') -> None:
+                 upsample_mode: str = 'nearest',
+                 targets: Optional[Dict] = None) -> None:
         super().__init__()
         if not 0.0 <= text_weight <= 1.0:
             raise ValueError(f'PSELoss: text_weight must be in [0, 1], got {text_weight}')
         if ohem_ratio <= 0:
             raise ValueError(f'PSELoss: ohem_ratio must be > 0, got {ohem_ratio}')
+        if ohem_negatives not in OHEM_NEGATIVES:
+            raise ValueError(f'PSELoss: ohem_negatives must be one of {OHEM_NEGATIVES}, '
+                             f'got {ohem_negatives!r}')
         if kernel_sample_mask not in ('pred', 'gt'):
             raise ValueError(
                 f"PSELoss: kernel_sample_mask must be 'pred' or 'gt', got {kernel_sample_mask!r}")
@@ -73,24 +89,28 @@ class PSELoss(nn.Module):
                 f"PSELoss: upsample_mode must be 'nearest' or 'bilinear', got {upsample_mode!r}")
         self.text_weight = text_weight
         self.ohem_ratio = ohem_ratio
+        self.ohem_negatives = ohem_negatives
         self.kernel_sample_mask = kernel_sample_mask
         self.reduction = reduction
         self.eps = eps
         self.logit_stride = logit_stride
         self.upsample_mode = upsample_mode
+        self.targets = PSELossTargets(
+            dict(type='mmpse_ext.PSETargets') if targets is None else targets)
 
     def forward(self, preds: Tensor, data_samples: Sequence) -> Dict[str, Tensor]:
         """Compute the loss terms.
 
         Args:
             preds (Tensor): logits ``[N, K, h, w]`` from the head (any float dtype).
-            data_samples (Sequence[TextDetDataSample]): N samples carrying ``gt_kernels``
-                (Tensor[K, H, W] uint8) and ``gt_train_mask`` (Tensor[H, W] uint8) with
-                ``H <= logit_stride * h`` and ``W <= logit_stride * w``.
+            data_samples (Sequence[TextDetDataSample]): N samples carrying either
+                ``gt_kernels`` (Tensor[K, H, W] uint8) and ``gt_train_mask`` (Tensor[H, W]
+                uint8), or ``gt_instances`` (``polygons``, ``ignored``) and ``img_shape``
+                (H, W); ``H <= logit_stride * h`` and ``W <= logit_stride * w``.
 
         Returns:
-            dict[str, Tensor]: scalar ``loss_text``, ``loss_kernel`` (weighted, differentiable)
-            and ``iou_text``, ``iou_kernel`` (detached monitors).
+            dict[str, Tensor]: float32 scalars ``loss_text``, ``loss_kernel`` (weighted,
+            differentiable) and ``iou_text``, ``iou_kernel`` (detached monitors).
         """
         if preds.dim() != 4 or preds.shape[1] < 2:
             raise ValueError(f'PSELoss: preds must be [N, K >= 2, h, w], got {list(preds.shape)}')
@@ -99,17 +119,19 @@ class PSELoss(nn.Module):
                              'data samples')
         size = (preds.shape[2] * self.logit_stride, preds.shape[3] * self.logit_stride)
         with torch.autocast(device_type=preds.device.type, enabled=False):
-            gt_kernels, train_mask = self.get_targets(data_samples, preds.shape[1], size,
-                                                      preds.device)
+            gt_kernels, train_mask, image_area = self.targets(data_samples, preds.shape[1], size,
+                                                              preds.device)
             logits = F.interpolate(preds.float(), size=size, mode=self.upsample_mode)
             text_logits, kernel_logits = logits[:, 0], logits[:, 1:]
             gt_text, gt_kernel = gt_kernels[:, 0], gt_kernels[:, 1:]
 
-            selected = self.ohem_mask(text_logits.detach(), gt_text, train_mask)
+            selected = ohem_text_mask(text_logits.detach(), gt_text, train_mask, image_area,
+                                      self.ohem_ratio, self.ohem_negatives)
             dice_text = self.dice_loss(text_logits[:, None], gt_text[:, None], selected)[:, 0]
 
             if self.kernel_sample_mask == 'pred':
-                kernel_mask = (text_logits.detach() > 0).float() * train_mask
+                predicted_text = torch.sigmoid(text_logits.detach()) > 0.5
+                kernel_mask = predicted_text.float() * train_mask
             else:
                 kernel_mask = gt_text * train_mask
             dice_kernel = self.dice_loss(kernel_logits, gt_kernel, kernel_mask).mean(dim=1)
@@ -124,46 +146,6 @@ class PSELoss(nn.Module):
                 loss_kernel=(1.0 - self.text_weight) * reduce(dice_kernel),
                 iou_text=iou_text,
                 iou_kernel=iou_kernel)
-
-    @staticmethod
-    def get_targets(data_samples: Sequence, num_maps: int, size: Tuple[int, int],
-                    device: torch.device) -> Tuple[Tensor, Tensor]:
-        """Stack the packed targets, zero-padded at the bottom/right to ``size``.
-
-        Args:
-            data_samples (Sequence[TextDetDataSample]): samples with ``gt_kernels`` and
-                ``gt_train_mask``.
-            num_maps (int): K, the number of predicted maps the targets must match.
-            size (tuple[int, int]): (H, W) of the upsampled logits.
-            device (torch.device): where the targets go.
-
-        Returns:
-            tuple[Tensor, Tensor]: kernels ``[N, K, H, W]`` float32 in {0, 1} and the training
-            mask ``[N, H, W]`` float32 in {0, 1} (0 in the padding).
-        """
-        kernels: List[Tensor] = []
-        masks: List[Tensor] = []
-        for index, sample in enumerate(data_samples):
-            for field in ('gt_kernels', 'gt_train_mask'):
-                if field not in sample:
-                    raise KeyError(
-                        f'PSELoss: data sample {index} has no {field}; the training pipeline '
-                        'must make PSE targets and pack them (mmpse_ext.PackPSEInputs)')
-            gt = torch.as_tensor(sample.gt_kernels)
-            mask = torch.as_tensor(sample.gt_train_mask)
-            if gt.dim() != 3 or gt.shape[0] != num_maps:
-                raise ValueError(f'PSELoss: data sample {index} gt_kernels has shape '
-                                 f'{list(gt.shape)}, expected [{num_maps}, H, W]')
-            if mask.shape != gt.shape[1:]:
-                raise ValueError(f'PSELoss: data sample {index} gt_train_mask has shape '
-                                 f'{list(mask.shape)}, expected {list(gt.shape[1:])}')
-            pad_h, pad_w = size[0] - gt.shape[1], size[1] - gt.shape[2]
-            if pad_h < 0 or pad_w < 0:
-                raise ValueError(f'PSELoss: data sample {index} targets are {list(gt.shape[1:])}'
-                                 f', larger than the upsampled logits {list(size)}')
-            kernels.append(F.pad(gt.to(device, torch.float32), (0, pad_w, 0, pad_h)))
-            masks.append(F.pad(mask.to(device, torch.float32), (0, pad_w, 0, pad_h)))
-        return torch.stack(kernels), torch.stack(masks)
 
     def dice_loss(self, logits: Tensor, target: Tensor, mask: Tensor) -> Tensor:
         """Per-sample, per-map dice loss.
@@ -182,36 +164,6 @@ class PSELoss(nn.Module):
         intersection = (prob * target).flatten(2).sum(-1)
         denominator = (prob * prob).flatten(2).sum(-1) + (target * target).flatten(2).sum(-1)
         return 1.0 - 2.0 * intersection / (denominator + 2.0 * self.eps)
-
-    def ohem_mask(self, text_logits: Tensor, gt_text: Tensor, train_mask: Tensor) -> Tensor:
-        """Online hard example mining for the text map.
-
-        Args:
-            text_logits (Tensor): ``[N, H, W]`` float32 text logits (no gradient needed).
-            gt_text (Tensor): ``[N, H, W]`` float32 in {0, 1}.
-            train_mask (Tensor): ``[N, H, W]`` float32 in {0, 1}.
-
-        Returns:
-            Tensor: ``[N, H, W]`` float32 in {0, 1}: all positives inside the training mask and
-            the ``min(ohem_ratio · #pos, #neg)`` negatives with the highest logits; the whole
-            training mask when a sample has no positive or no negative pixel.
-        """
-        selected = []
-        for logits, gt, mask in zip(text_logits, gt_text, train_mask):
-            valid = mask > 0.5
-            positive = (gt > 0.5) & valid
-            negative = (gt <= 0.5) & valid
-            num_pos = int(positive.sum())
-            num_neg = min(int(num_pos * self.ohem_ratio), int(negative.sum()))
-            if num_pos == 0 or num_neg == 0:
-                selected.append(valid.float())
-                continue
-            negative_index = negative.flatten().nonzero().squeeze(1)
-            hardest = logits.flatten()[negative_index].topk(num_neg, sorted=False).indices
-            chosen = positive.flatten().clone()
-            chosen[negative_index[hardest]] = True
-            selected.append(chosen.view_as(mask).float())
-        return torch.stack(selected)
 
     @staticmethod
     def mean_iou(pred: Tensor, target: Tensor, mask: Tensor) -> Tensor:

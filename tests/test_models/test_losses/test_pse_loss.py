@@ -1,4 +1,4 @@
-"""PSELoss: dice values, exact OHEM selection, masks, padding, empty images, AMP, reduction."""
+"""PSELoss: dice values, the OHEM rule in the loss, masks, padding, empty images, AMP, reduction."""
 import warnings
 
 import pytest
@@ -57,46 +57,35 @@ def test_logged_keys_monitors_are_detached_and_not_summed():
     assert losses['loss_text'].requires_grad and losses['loss_kernel'].requires_grad
 
 
-def test_ohem_keeps_positives_and_exactly_three_times_as_many_hardest_negatives():
-    # 10 positive pixels, 90 negatives with distinct logits, 20 ignored pixels with the
-    # highest logits of all (they must not be picked).
-    gt = torch.zeros(1, 12, 10)
-    gt[0, 0, :10] = 1
-    mask = torch.ones(1, 12, 10)
-    mask[0, 10:] = 0
-    logits = torch.randperm(120).float().view(1, 12, 10)
-    logits[0, 10:] = 1000.0
-    selected = PSELoss(ohem_ratio=3).ohem_mask(logits, gt, mask)
-    assert selected.sum().item() == 10 + 30
-    assert torch.equal(selected[0, 0], torch.ones(10))  # every positive
-    negatives = logits[0, 1:10].flatten()
-    chosen = selected[0, 1:10].flatten().bool()
-    assert chosen.sum() == 30
-    assert negatives[chosen].min() > negatives[~chosen].max()  # the hardest ones
-    assert selected[0, 10:].sum() == 0  # nothing from the ignored rows
+def _upsampled(preds):
+    return preds.detach().repeat_interleave(4, 2).repeat_interleave(4, 3)  # nearest ×4
 
 
-def test_ohem_exact_count_with_tied_logits():
-    gt = torch.zeros(1, 4, 25)
-    gt[0, 0, :5] = 1
-    logits = torch.zeros(1, 4, 25)  # all negatives tied
-    selected = PSELoss(ohem_ratio=3).ohem_mask(logits, gt, torch.ones(1, 4, 25))
-    assert selected.sum().item() == 5 + 15
-
-
-def test_ohem_falls_back_to_the_training_mask():
-    loss = PSELoss(ohem_ratio=3)
-    mask = torch.ones(1, 6, 6)
-    mask[0, :2] = 0
-    no_text = loss.ohem_mask(torch.randn(1, 6, 6), torch.zeros(1, 6, 6), mask)
-    assert torch.equal(no_text, mask)
-    all_text = loss.ohem_mask(torch.randn(1, 6, 6), torch.ones(1, 6, 6), mask)
-    assert torch.equal(all_text, mask)
-    # Fewer negatives than 3 × positives: all of them.
-    gt = torch.ones(1, 6, 6)
-    gt[0, 5, :2] = 0
-    few = loss.ohem_mask(torch.randn(1, 6, 6), gt, mask)
-    assert torch.equal(few, mask)
+def test_default_text_term_uses_paddles_ohem_and_in_mask_rule_is_selectable():
+    # One positive low-res pixel (16 px) → k = 48. Two ignored negative blocks (32 px with no
+    # text under a zero mask) hold the highest logits; Paddle's rule counts them, so the 48th
+    # negative falls in the two blocks tied at logit 2 and both are kept (32 px, ties). The
+    # in-mask rule keeps those two and the block at logit 1: exactly 48.
+    kernels = torch.zeros(3, 32, 32)
+    kernels[:, 0:4, 0:4] = 1
+    mask = torch.ones(32, 32)
+    mask[28:32, 0:8] = 0
+    preds = torch.full((1, 3, 8, 8), -4.0)
+    preds[0, 0, 7, :2] = 9.0  # the ignored blocks
+    preds[0, 0, 3, 3:5] = 2.0
+    preds[0, 0, 5, 0] = 1.0
+    sample = _sample(kernels, mask)
+    text = _upsampled(preds)[0, 0]
+    paddle_rule = torch.zeros(32, 32)
+    paddle_rule[0:4, 0:4] = 1
+    paddle_rule[12:16, 12:20] = 1
+    in_mask_rule = paddle_rule.clone()
+    in_mask_rule[20:24, 0:4] = 1
+    for loss, selected in ((PSELoss(), paddle_rule), (PSELoss(ohem_negatives='mask'),
+                                                       in_mask_rule)):
+        expected = 0.7 * _dice(text.sigmoid(), kernels[0], selected)
+        assert loss(preds, [sample])['loss_text'].item() == pytest.approx(expected.item(),
+                                                                           rel=1e-6)
 
 
 @pytest.mark.parametrize('case', ['no_text', 'only_ignored_text', 'empty_mask'])
@@ -121,10 +110,13 @@ def test_images_without_usable_text_are_finite_silent_and_gradient_free(case):
         assert losses['loss_text'].item() == pytest.approx(2 * 0.7)
 
 
-def test_padding_and_ignored_pixels_do_not_influence_the_loss():
-    # Targets 28×24 inside 32×32 logits (a padded batch); rows 0..3 ignored.
+@pytest.mark.parametrize('negatives', ['image', 'mask'])
+def test_padding_and_ignored_text_do_not_influence_the_loss(negatives):
+    # Targets 28×24 inside 32×32 logits (a padded batch); rows 0..3 are an ignored word, drawn
+    # into the text map as Paddle draws don't-care words (ignored negatives do count in
+    # Paddle's OHEM: tests/test_models/test_losses/test_text_ohem.py).
     kernels = _targets(28, 24)
-    kernels[0, 0:4, 4:20] = 1  # text in the ignored rows too
+    kernels[0, 0:4] = 1
     mask = torch.ones(28, 24)
     mask[:4] = 0
     torch.manual_seed(1)
@@ -133,7 +125,7 @@ def test_padding_and_ignored_pixels_do_not_influence_the_loss():
     changed[..., 7, :] = 50.0  # low-res row 7 → rows 28..31: padding only
     changed[..., :, 6:] = -50.0  # columns 24..31: padding only
     changed[..., 0, :] = 30.0  # rows 0..3: ignored only
-    loss = PSELoss()
+    loss = PSELoss(ohem_negatives=negatives)
     first = loss(preds, [_sample(kernels, mask)])
     second = loss(changed, [_sample(kernels, mask)])
     for key in first:
@@ -153,15 +145,33 @@ def test_sum_reduction_is_batch_times_mean():
     assert summed['iou_text'].item() == pytest.approx(mean['iou_text'].item())
 
 
-def test_float32_under_autocast():
-    preds = torch.randn(2, 3, 8, 8)
+@pytest.mark.parametrize('dtype', [torch.bfloat16, torch.float16])
+def test_float32_under_cpu_autocast(dtype):
     samples = [_sample(_targets()), _sample(_targets())]
+    preds = torch.randn(2, 3, 8, 8)
     reference = PSELoss()(preds, samples)
+    low_reference = PSELoss()(preds.to(dtype).float(), samples)
+    with torch.autocast(device_type='cpu', dtype=dtype):
+        from_float = PSELoss()(preds, samples)
+        from_low = PSELoss()(preds.to(dtype), samples)
+    for key in reference:
+        assert from_float[key].dtype == torch.float32 and from_low[key].dtype == torch.float32
+        # Autocast off inside: the same numbers as without autocast, from the same logits.
+        assert torch.equal(from_float[key], reference[key]), key
+        assert torch.equal(from_low[key], low_reference[key]), key
+
+
+def test_amp_step_with_cpu_grad_scaler():
+    torch.manual_seed(0)
+    head = torch.nn.Conv2d(4, 3, 1)
+    scaler = torch.amp.GradScaler('cpu', init_scale=1024.0)
     with torch.autocast(device_type='cpu', dtype=torch.bfloat16):
-        losses = PSELoss()(preds.bfloat16(), samples)
-    for key in ('loss_text', 'loss_kernel'):
-        assert losses[key].dtype == torch.float32
-        assert losses[key].item() == pytest.approx(reference[key].item(), abs=2e-2)
+        preds = head(torch.randn(2, 4, 8, 8))
+        losses = PSELoss()(preds, [_sample(_targets()), _sample(_targets())])
+    assert preds.dtype == torch.bfloat16
+    scaler.scale(losses['loss_text'] + losses['loss_kernel']).backward()
+    assert all(torch.isfinite(p.grad).all() and p.grad.abs().sum() > 0
+               for p in head.parameters())
 
 
 def test_kernel_sample_mask_gt_uses_the_ground_truth_text():
@@ -196,3 +206,5 @@ def test_clear_errors_for_bad_targets_and_arguments():
         PSELoss(reduction='none')
     with pytest.raises(ValueError, match='kernel_sample_mask'):
         PSELoss(kernel_sample_mask='both')
+    with pytest.raises(ValueError, match='ohem_negatives'):
+        PSELoss(ohem_negatives='whole')
