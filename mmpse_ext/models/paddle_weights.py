@@ -1,49 +1,41 @@
 """PaddleOCR ``.pdparams`` (PSENet recipe) → mmengine checkpoint of our model.
 
-Two sources are supported:
+Two sources are supported: PaddleClas' ImageNet ``ResNet50_vd_ssld_pretrained`` (backbone only;
+its classifier ``out.*`` is dropped; output keys have no prefix, for the backbone's
+``init_cfg=dict(type='Pretrained', ...)``) and a trained PaddleOCR ``det_r50_vd_pse`` model
+(``backbone.*``, ``neck.*``, ``head.*`` → ``backbone.*``, ``neck.*``, ``det_head.*``, for
+``load_from``). The file format, the name correspondence and what a conversion cannot carry
+over are in ``docs/paddle_weights.md``.
 
-* ``ResNet50_vd_ssld_pretrained`` (ImageNet, PaddleClas layout): backbone names such as
-  ``conv1_1._conv.weight`` or ``bb_2_3.conv1._batch_norm._mean`` (with or without a leading
-  ``backbone.``) plus the classifier ``out.*``, which is dropped. Output keys have no prefix, for
-  ``backbone.init_cfg=dict(type='Pretrained', checkpoint=...)``.
-* a trained ``det_r50_vd_pse`` model: ``backbone.*``, ``neck.*`` and ``head.*``. Output keys are
-  ``backbone.*``, ``neck.*`` and ``det_head.*``, for ``load_from``.
-
-Layer correspondence (Paddle ``ResNet_vd`` → mmdet ``ResNetV1d``, both bottleneck with the
-stride on the 3×3 convolution and an average-pool shortcut that is skipped in the first stage):
-``conv1_{1,2,3}`` → ``stem.{0,3,6}`` (BN ``stem.{1,4,7}``); ``bb_{s}_{i}.conv{0,1,2}`` →
-``layer{s+1}.{i}.conv{1,2,3}`` / ``bn{1,2,3}``; ``bb_{s}_0.short`` → ``layer{s+1}.0.downsample.1``
-(conv) / ``.2`` (BN), index 0 being mmdet's average pool (an identity 1×1 pool in stage 1).
-Paddle FPN ``toplayer_, latlayer1_, latlayer2_, latlayer3_`` → ``lateral_convs.3, .2, .1, .0``;
-``smooth1_, smooth2_, smooth3_`` → ``smooth_convs.2, .1, .0``; head ``conv1``/``bn1``/``conv2`` →
-``fuse_conv``/``fuse_bn``/``out_conv``. BN ``_mean``/``_variance`` →
-``running_mean``/``running_var``; convolution weights have the same [out, in, kh, kw] layout.
-
-Checked to match (tests/test_models/test_paddle_weights.py runs a forward pass written from
-Paddle's layer definitions on the Paddle-named tensors): deep stem 32-32-64 with 3×3 convs,
-max-pool 3/2/1; shortcut of the first block of stages 2-4 = 2×2 average pool (ceil mode,
-padding excluded) then a stride-1 1×1 conv, of stage 1 a plain 1×1 conv (Paddle
-``if_first``; mmdet inserts an identity 1×1 pool); BN eps 1e-5; FPN bilinear upsampling with
-half-pixel centres (Paddle ``align_corners=False, align_mode=0``) and the concat order
-p2, p3, p4, p5; the head's biased 3×3 conv.
-
-Known differences that a conversion cannot remove (training/inference behaviour, not weights):
-Paddle's FPN BN uses ``momentum=0.1`` in Paddle's convention (torch 0.9), see ``PSEFPN``;
-Paddle rounds output polygon coordinates to integers, we keep float32; the loss's OHEM picks
-exactly 3×#pos negatives inside the training mask (Paddle keeps ties and counts negatives
-outside the mask), see ``PSELoss``.
+A ``.pdparams`` file is a pickle, and unpickling an untrusted file can run arbitrary code.
+:func:`load_pdparams` therefore unpickles with an allow-list: numpy arrays, dtypes and scalars,
+plain containers and ``_codecs.encode`` restricted to latin-1 (how protocol 2 stores bytes).
+That is everything ``paddle.save`` writes for a state dict; any other global is refused before
+it is imported or called.
 """
+import os
 import pickle
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
 import torch
 
 #: Non-tensor bookkeeping entry that paddle.save adds to every .pdparams file.
 PADDLE_STRUCTURE_KEY = 'StructuredToParameterName@@'
+
+# Globals a pickled state dict of numpy arrays refers to (numpy 1.x spells the private module
+# ``numpy.core``, numpy 2.x ``numpy._core``; either version reads both).
+_ALLOWED_GLOBALS = frozenset(
+    [('numpy', 'ndarray'), ('numpy', 'dtype'), ('collections', 'OrderedDict')] +
+    [(f'{package}.multiarray', name) for package in ('numpy.core', 'numpy._core')
+     for name in ('_reconstruct', 'scalar')] +
+    [(f'{package}.numeric', '_frombuffer') for package in ('numpy.core', 'numpy._core')] +
+    [(module, name) for module in ('builtins', '__builtin__')
+     for name in ('bool', 'int', 'float', 'complex', 'str', 'bytes', 'bytearray', 'tuple',
+                  'list', 'dict', 'set', 'frozenset', 'slice')])
 
 _BN_SUFFIX = {'weight': 'weight', 'bias': 'bias', '_mean': 'running_mean',
               '_variance': 'running_var'}
@@ -56,8 +48,22 @@ _NECK = re.compile(r'(\w+_)\.(conv\.weight|bn\.(\w+))$')
 _HEAD = re.compile(r'(conv1|bn1|conv2)\.(\w+)$')
 
 
+class PdparamsError(ValueError):
+    """A file that cannot be read as a ``.pdparams`` state dict; the message is one line that
+    starts with the file's path."""
+
+
 class ConversionError(RuntimeError):
-    """The source does not fill the target model, or holds tensors we cannot place."""
+    """The source does not fill the target model, or holds tensors we cannot place.
+
+    Attributes:
+        report (ConversionReport, optional): the complete accounting (every missing target,
+            unused source and incompatible tensor), when the conversion got that far.
+    """
+
+    def __init__(self, message: str, report: Optional['ConversionReport'] = None) -> None:
+        super().__init__(message)
+        self.report = report
 
 
 @dataclass
@@ -69,9 +75,10 @@ class ConversionReport:
     dropped: List[Tuple[str, str]] = field(default_factory=list)  # (source, why)
     unused: List[str] = field(default_factory=list)  # sources with no place in the target
     shape_mismatch: List[str] = field(default_factory=list)
+    wrong_dtype: List[str] = field(default_factory=list)  # sources that are not float arrays
 
     def summary(self) -> str:
-        """Human-readable multi-line summary."""
+        """Human-readable multi-line summary that names every problem entry."""
         lines = [
             f'filled targets: {len(self.filled)}',
             f'synthesised targets (BN num_batches_tracked = 0): {len(self.synthesised)}',
@@ -80,16 +87,86 @@ class ConversionReport:
             f'dropped sources: {len(self.dropped)}',
             f'unused sources: {len(self.unused)}',
             f'shape mismatches: {len(self.shape_mismatch)}',
+            f'non-float sources: {len(self.wrong_dtype)}',
         ]
         for title, items in (('missing target', self.missing), ('unused source', self.unused),
-                             ('shape mismatch', self.shape_mismatch)):
+                             ('shape mismatch', self.shape_mismatch),
+                             ('non-float source', self.wrong_dtype)):
             lines += [f'  {title}: {item}' for item in items]
         lines += [f'  dropped source: {source} ({why})' for source, why in self.dropped]
         return '\n'.join(lines)
 
 
+class _ForbiddenGlobal(pickle.UnpicklingError):
+    """The pickle refers to a global outside the allow-list."""
+
+
+def _latin1_encode(text: str, encoding: str = 'latin1') -> bytes:
+    """``_codecs.encode`` as protocol-2 pickles use it (bytes written as latin-1 text) only."""
+    if encoding not in ('latin1', 'latin-1'):
+        raise _ForbiddenGlobal(f'_codecs.encode with the codec {encoding!r}')
+    return text.encode('latin-1')
+
+
+class _StateDictUnpickler(pickle.Unpickler):
+    """Unpickler that resolves only the globals a pickled dict of numpy arrays needs."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) == ('_codecs', 'encode'):
+            return _latin1_encode
+        if (module, name) not in _ALLOWED_GLOBALS:
+            raise _ForbiddenGlobal(f'{module}.{name}')
+        return super().find_class(module, name)
+
+
+def _one_line(text: Any) -> str:
+    return ' '.join(str(text).split())
+
+
+def _unpickle(path: str) -> Any:
+    """The object pickled in ``path``, or a :class:`PdparamsError` that says what is wrong."""
+    try:
+        size = os.path.getsize(path)
+        with open(path, 'rb') as f:
+            head = f.read(2)
+            if size == 0:
+                raise PdparamsError(f'{path}: empty file (0 bytes), expected a .pdparams pickle')
+            if head == b'PK':
+                raise PdparamsError(f'{path}: looks like a zip archive (a PyTorch '
+                                    'checkpoint?), not a .pdparams pickle')
+            # paddle.save writes pickle protocol 2-4, which opens with PROTO (0x80) <version>.
+            if head[:1] != b'\x80' or (len(head) == 2 and not 2 <= head[1] <= 5):
+                raise PdparamsError(f'{path}: not a .pdparams file: it does not start like a '
+                                    f'pickle of protocol 2-5 (first bytes {head!r})')
+            f.seek(0)
+            try:
+                return _StateDictUnpickler(f, encoding='latin1').load()
+            except _ForbiddenGlobal as error:
+                raise PdparamsError(
+                    f'{path}: refused: the pickle refers to {error}, which a .pdparams of numpy '
+                    'arrays never does (unpickling it could run code)') from None
+            except EOFError as error:
+                raise PdparamsError(f'{path}: truncated ({size} bytes): the pickle ends '
+                                    f'early ({_one_line(error)})') from None
+            except Exception as error:  # corrupt data raises many types (pickle, numpy)
+                if 'truncated' in str(error):
+                    raise PdparamsError(f'{path}: truncated ({size} bytes): the pickle ends '
+                                        f'early ({_one_line(error)})') from None
+                raise PdparamsError(f'{path}: corrupt pickle ({type(error).__name__}: '
+                                    f'{_one_line(error)})') from None
+    except FileNotFoundError:
+        raise PdparamsError(f'{path}: no such file') from None
+    except IsADirectoryError:
+        raise PdparamsError(f'{path}: is a directory, expected a .pdparams file') from None
+    except OSError as error:
+        raise PdparamsError(f'{path}: cannot read ({error.strerror or error})') from None
+
+
 def load_pdparams(path: str) -> Dict[str, np.ndarray]:
-    """Read a ``.pdparams`` file (a pickle of name → ndarray) without Paddle.
+    """Read a ``.pdparams`` file (a pickle of name → ndarray) without Paddle, safely.
+
+    Only the globals listed in the module docstring are resolved, so a crafted file cannot run
+    code while it is read.
 
     Args:
         path (str): the file.
@@ -98,23 +175,28 @@ def load_pdparams(path: str) -> Dict[str, np.ndarray]:
         dict[str, np.ndarray]: every entry except the non-tensor ``StructuredToParameterName@@``.
 
     Raises:
-        ValueError: the file is not a pickled dict, or holds another non-array entry.
+        PdparamsError: the file is missing, unreadable, empty, truncated, not a pickle, refers
+            to a global outside the allow-list, or is not a non-empty dict of str → ndarray;
+            the message is one line that starts with ``path``.
     """
-    with open(path, 'rb') as f:
-        try:
-            content = pickle.load(f, encoding='latin1')
-        except Exception as error:  # pickle raises many types on a foreign file
-            raise ValueError(f'{path}: not a .pdparams pickle ({error})') from error
+    content = _unpickle(path)
     if not isinstance(content, dict):
-        raise ValueError(f'{path}: expected a pickled dict of name -> ndarray, got '
-                         f'{type(content).__name__}')
+        raise PdparamsError(f'{path}: expected a pickled dict of name -> ndarray, got '
+                            f'{type(content).__name__}')
     arrays = {}
     for name, value in content.items():
         if name == PADDLE_STRUCTURE_KEY:
             continue
+        if not isinstance(name, str):
+            raise PdparamsError(f'{path}: entry {name!r} has a name of type '
+                                f'{type(name).__name__}, expected str')
         if not isinstance(value, np.ndarray):
-            raise ValueError(f'{path}: entry {name!r} is a {type(value).__name__}, not an array')
+            hint = ' (a nested checkpoint?)' if isinstance(value, dict) else ''
+            raise PdparamsError(f'{path}: entry {name!r} is of type {type(value).__name__}, '
+                                f'not an array{hint}')
         arrays[name] = value
+    if not arrays:
+        raise PdparamsError(f'{path}: holds no arrays')
     return arrays
 
 
@@ -209,6 +291,11 @@ def map_paddle_name(name: str, kind: str) -> Tuple[Optional[str], Optional[str]]
     return None, None
 
 
+def _examples(items: List[str], limit: int = 3) -> str:
+    shown = ', '.join(items[:limit])
+    return shown + (f', ... ({len(items) - limit} more)' if len(items) > limit else '')
+
+
 def convert_state_dict(source: Mapping[str, np.ndarray],
                        target_shapes: Mapping[str, Tuple[int, ...]],
                        kind: str,
@@ -226,13 +313,14 @@ def convert_state_dict(source: Mapping[str, np.ndarray],
         allow_unused (bool): do not fail when some source tensor has no place.
 
     Returns:
-        tuple: the converted state dict (float tensors in ``target_shapes`` order, BN
+        tuple: the converted state dict (float32 tensors in ``target_shapes`` order, BN
         ``num_batches_tracked`` set to 0) and the :class:`ConversionReport`.
 
     Raises:
-        ConversionError: a shape mismatch or a duplicate, a missing target (unless
-            ``allow_missing``) or an unused source (unless ``allow_unused``); the message lists
-            them.
+        ConversionError: two sources for one target, a shape mismatch, a source that is not a
+            floating-point array, a missing target (unless ``allow_missing``) or an unused
+            source (unless ``allow_unused``). The message is one line with a few examples;
+            ``error.report`` names every entry.
     """
     report = ConversionReport()
     placed: Dict[str, Tuple[str, torch.Tensor]] = {}
@@ -251,6 +339,9 @@ def convert_state_dict(source: Mapping[str, np.ndarray],
             report.shape_mismatch.append(
                 f'{name} {list(array.shape)} -> {target} {list(target_shapes[target])}')
             continue
+        if array.dtype.kind != 'f':  # Paddle stores bfloat16 as uint16: not convertible as is
+            report.wrong_dtype.append(f'{name} ({array.dtype})')
+            continue
         placed[target] = (name, torch.from_numpy(np.ascontiguousarray(array)).float())
 
     state_dict: 'OrderedDict[str, torch.Tensor]' = OrderedDict()
@@ -264,14 +355,21 @@ def convert_state_dict(source: Mapping[str, np.ndarray],
         else:
             report.missing.append(target)
 
-    problems = list(report.shape_mismatch)
+    problems = []
+    if report.shape_mismatch:
+        problems.append(f'{len(report.shape_mismatch)} shape mismatch(es): '
+                        f'{_examples(report.shape_mismatch)}')
+    if report.wrong_dtype:
+        problems.append(f'{len(report.wrong_dtype)} source(s) not floating point '
+                        f'(bfloat16 is stored as uint16; save float32): '
+                        f'{_examples(report.wrong_dtype)}')
     if report.missing and not allow_missing:
-        problems.append(f'{len(report.missing)} target(s) not filled, e.g. '
-                        f'{report.missing[:5]} (allow with allow_missing / --allow-missing)')
+        problems.append(f'{len(report.missing)} target(s) not filled: '
+                        f'{_examples(report.missing)} (allow_missing / --allow-missing)')
     if report.unused and not allow_unused:
-        problems.append(f'{len(report.unused)} source tensor(s) without a place, e.g. '
-                        f'{report.unused[:5]} (allow with allow_unused / --allow-unused)')
+        problems.append(f'{len(report.unused)} source tensor(s) without a place: '
+                        f'{_examples(report.unused)} (allow_unused / --allow-unused)')
     if problems:
-        raise ConversionError(f'Paddle {kind} conversion failed:\n  ' + '\n  '.join(problems) +
-                              '\n' + report.summary())
+        raise ConversionError(f'Paddle {kind} conversion failed: ' + '; '.join(problems),
+                              report)
     return state_dict, report

@@ -5,7 +5,7 @@ The reference forward passes below are written from PaddleOCR's layer definition
 tensors directly, so a wrong name mapping (swapped FPN levels, BN mean/variance, the shortcut
 of the first stage, the stride position) changes the converted model's output.
 """
-import importlib.util
+import codecs
 import math
 import os
 import pickle
@@ -17,68 +17,14 @@ import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from mmpse_ext.models.paddle_weights import (PADDLE_STRUCTURE_KEY, ConversionError,
-                                             convert_state_dict, detect_kind, load_pdparams,
-                                             map_paddle_name)
+from mmpse_ext.models.paddle_weights import (ConversionError, PdparamsError, convert_state_dict,
+                                             detect_kind, load_pdparams, map_paddle_name)
+from paddle_named_weights import (DEPTH, paddle_det_r50_vd_pse, paddle_resnet50_vd,
+                                  write_pdparams)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODEL_CONFIG = os.path.join(REPO, 'configs', '_base_', 'models', 'pse_r50vd_fpn.py')
 BN_EPS = 1e-5
-DEPTH = [3, 4, 6, 3]
-STAGE_IN = [64, 256, 512, 1024]
-STAGE_WIDTH = [64, 128, 256, 512]
-
-
-# ---- Paddle-named weights -------------------------------------------------------------------
-def _conv_bn(state, rng, name, out_ch, in_ch, k, conv='_conv', bn='_batch_norm'):
-    state[f'{name}.{conv}.weight'] = rng.normal(
-        0, math.sqrt(2.0 / (in_ch * k * k)), (out_ch, in_ch, k, k)).astype(np.float32)
-    state[f'{name}.{bn}.weight'] = rng.uniform(0.5, 1.5, out_ch).astype(np.float32)
-    state[f'{name}.{bn}.bias'] = rng.normal(0, 0.2, out_ch).astype(np.float32)
-    state[f'{name}.{bn}._mean'] = rng.normal(0, 0.2, out_ch).astype(np.float32)
-    state[f'{name}.{bn}._variance'] = rng.uniform(0.5, 2.0, out_ch).astype(np.float32)
-
-
-def paddle_resnet50_vd(rng, prefix=''):
-    """Random weights named like Paddle's ResNet_vd(layers=50)."""
-    state = {}
-    for name, out_ch, in_ch in (('conv1_1', 32, 3), ('conv1_2', 32, 32), ('conv1_3', 64, 32)):
-        _conv_bn(state, rng, prefix + name, out_ch, in_ch, 3)
-    for stage, blocks in enumerate(DEPTH):
-        width = STAGE_WIDTH[stage]
-        for block in range(blocks):
-            in_ch = STAGE_IN[stage] if block == 0 else 4 * width
-            name = f'{prefix}bb_{stage}_{block}'
-            _conv_bn(state, rng, f'{name}.conv0', width, in_ch, 1)
-            _conv_bn(state, rng, f'{name}.conv1', width, width, 3)
-            _conv_bn(state, rng, f'{name}.conv2', 4 * width, width, 1)
-            if block == 0:
-                _conv_bn(state, rng, f'{name}.short', 4 * width, in_ch, 1)
-    return state
-
-
-def paddle_det_r50_vd_pse(rng):
-    """Random weights named like PaddleOCR's det_r50_vd_pse (backbone + FPN + PSE head)."""
-    state = paddle_resnet50_vd(rng, 'backbone.')
-    for name, in_ch in (('toplayer_', 2048), ('latlayer1_', 1024), ('latlayer2_', 512),
-                        ('latlayer3_', 256)):
-        _conv_bn(state, rng, f'neck.{name}', 256, in_ch, 1, conv='conv', bn='bn')
-    for name in ('smooth1_', 'smooth2_', 'smooth3_'):
-        _conv_bn(state, rng, f'neck.{name}', 256, 256, 3, conv='conv', bn='bn')
-    _conv_bn(state, rng, 'head.x', 256, 1024, 3, conv='conv1', bn='bn1')
-    state = {k.replace('head.x.', 'head.'): v for k, v in state.items()}
-    state['head.conv1.bias'] = rng.normal(0, 0.1, 256).astype(np.float32)
-    state['head.conv2.weight'] = rng.normal(0, 0.05, (7, 256, 1, 1)).astype(np.float32)
-    state['head.conv2.bias'] = rng.normal(0, 0.1, 7).astype(np.float32)
-    return state
-
-
-def write_pdparams(path, state):
-    """What paddle.save writes: a pickle of name → ndarray plus the structure table."""
-    content = dict(state)
-    content[PADDLE_STRUCTURE_KEY] = {name: f'param_{i}' for i, name in enumerate(state)}
-    with open(path, 'wb') as f:
-        pickle.dump(content, f, protocol=4)
 
 
 # ---- reference forward passes, Paddle layout --------------------------------------------------
@@ -286,58 +232,131 @@ def test_fails_loudly_on_missing_unused_and_misshaped_tensors(model):
         convert_state_dict(misshaped, targets, 'backbone', allow_missing=True)
 
 
-def test_load_pdparams_skips_the_structure_table_and_rejects_other_files(tmp_path):
-    write_pdparams(tmp_path / 'a.pdparams', {'x.weight': np.ones(2, np.float32)})
-    assert list(load_pdparams(str(tmp_path / 'a.pdparams'))) == ['x.weight']
-    with open(tmp_path / 'list.pdparams', 'wb') as f:
-        pickle.dump([1, 2], f)
-    with pytest.raises(ValueError, match='list.pdparams: expected a pickled dict'):
-        load_pdparams(str(tmp_path / 'list.pdparams'))
-    with open(tmp_path / 'odd.pdparams', 'wb') as f:
-        pickle.dump({'x': 'not an array'}, f)
-    with pytest.raises(ValueError, match="entry 'x' is a str"):
-        load_pdparams(str(tmp_path / 'odd.pdparams'))
-    (tmp_path / 'text.pdparams').write_text('hello')
-    with pytest.raises(ValueError, match='not a .pdparams pickle'):
-        load_pdparams(str(tmp_path / 'text.pdparams'))
+def test_conversion_error_is_one_line_and_its_report_names_every_problem(model):
+    state = paddle_resnet50_vd(np.random.default_rng(8))
+    removed = sorted(name for name in state if name.startswith('bb_3_'))  # all of stage 4
+    for name in removed:
+        del state[name]
+    state['conv1_1._batch_norm._mean'] = state['conv1_1._batch_norm._mean'].astype(np.uint16)
+    with pytest.raises(ConversionError) as caught:
+        convert_state_dict(state, _shapes(model.backbone), 'backbone')
+    message = str(caught.value)
+    assert '\n' not in message
+    assert 'conv1_1._batch_norm._mean (uint16)' in message
+    report = caught.value.report
+    assert report.wrong_dtype == ['conv1_1._batch_norm._mean (uint16)']
+    # every target of stage 4 is listed (BN counters are synthesised, not missing), and the
+    # BN mean that was refused for its dtype is missing too
+    expected_missing = {name for name in _shapes(model.backbone)
+                        if name.startswith('layer4.') and not name.endswith('batches_tracked')}
+    assert set(report.missing) == expected_missing | {'stem.1.running_mean'}
+    assert f'{len(expected_missing) + 1} target(s) not filled' in message
 
 
-def _load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'convert_paddle_weights', os.path.join(REPO, 'tools', 'convert_paddle_weights.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+class _RunsCodeWhenUnpickled:
+    """What a malicious .pdparams holds: unpickling it calls os.mkdir(path)."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return os.mkdir, (self.path,)
 
 
-def test_command_line_tool_round_trip(model, tmp_path, capsys):
-    tool = _load_tool()
-    rng = np.random.default_rng(7)
-    paddle_state = paddle_det_r50_vd_pse(rng)
-    write_pdparams(tmp_path / 'det.pdparams', paddle_state)
-    assert tool.main([str(tmp_path / 'det.pdparams'), str(tmp_path / 'out' / 'det.pth')]) == 0
-    assert 'missing targets: 0' in capsys.readouterr().out
-    checkpoint = torch.load(tmp_path / 'out' / 'det.pth', weights_only=False)
-    assert checkpoint['meta']['kind'] == 'detector' and checkpoint['meta']['missing'] == []
-    model.load_state_dict(checkpoint['state_dict'], strict=True)
-    assert torch.equal(model.det_head.out_conv.bias,
-                       torch.from_numpy(paddle_state['head.conv2.bias']))
+class _CallsGlobal:
 
-    # A detector file without its head fails unless --allow-missing is given.
-    headless = {k: v for k, v in paddle_state.items() if not k.startswith('head.')}
-    write_pdparams(tmp_path / 'headless.pdparams', headless)
-    args = [str(tmp_path / 'headless.pdparams'), str(tmp_path / 'headless.pth'),
-            '--kind', 'detector']
-    assert tool.main(args) == 1
-    assert 'det_head.fuse_conv.weight' in capsys.readouterr().err
-    assert not (tmp_path / 'headless.pth').exists()
-    assert tool.main(args + ['--allow-missing']) == 0
+    def __init__(self, function, *args):
+        self.function, self.args = function, args
 
-    # Backbone kind with the load_from prefix.
-    imagenet = {k[len('backbone.'):]: v for k, v in paddle_state.items()
-                if k.startswith('backbone.')}
-    write_pdparams(tmp_path / 'imagenet.pdparams', imagenet)
-    assert tool.main([str(tmp_path / 'imagenet.pdparams'), str(tmp_path / 'bb.pth'),
-                      '--backbone-prefix']) == 0
-    keys = torch.load(tmp_path / 'bb.pth', weights_only=False)['state_dict'].keys()
-    assert all(key.startswith('backbone.') for key in keys)
+    def __reduce__(self):
+        return self.function, self.args
+
+
+def test_load_pdparams_reads_what_paddle_save_writes(tmp_path):
+    arrays = {'x.weight': np.arange(6, dtype=np.float32).reshape(2, 3),
+              'x.bias': np.asfortranarray(np.arange(6, dtype=np.float16).reshape(3, 2)),
+              'y._mean': np.float64([0.25, -1.5])}
+    for protocol in (2, 3, 4, 5):
+        write_pdparams(tmp_path / f'p{protocol}.pdparams', arrays, protocol=protocol)
+        loaded = load_pdparams(str(tmp_path / f'p{protocol}.pdparams'))
+        assert list(loaded) == list(arrays)  # the structure table is skipped
+        for name, array in arrays.items():
+            assert loaded[name].dtype == array.dtype
+            np.testing.assert_array_equal(loaded[name], array)
+    # numpy 1.x spells its pickled reconstructor numpy.core.multiarray, numpy 2.x
+    # numpy._core.multiarray; protocol 2 writes the name as text, so both can be written here.
+    data = pickle.dumps(arrays, protocol=2)
+    for spelling in (b'numpy.core.multiarray', b'numpy._core.multiarray'):
+        other = data.replace(b'numpy.core.multiarray', spelling).replace(
+            b'numpy._core.multiarray', spelling)
+        (tmp_path / 'spelled.pdparams').write_bytes(other)
+        np.testing.assert_array_equal(
+            load_pdparams(str(tmp_path / 'spelled.pdparams'))['y._mean'], arrays['y._mean'])
+
+
+def test_load_pdparams_refuses_a_pickle_that_would_run_code(tmp_path):
+    marker = tmp_path / 'created_by_the_pickle'
+    path = tmp_path / 'evil.pdparams'
+    with open(path, 'wb') as f:
+        pickle.dump({'x.weight': np.ones(2, np.float32), 'y': _RunsCodeWhenUnpickled(str(marker))},
+                    f, protocol=4)
+    with pytest.raises(PdparamsError, match=r'evil\.pdparams: refused: the pickle refers to '
+                                            r'(posix|nt)\.mkdir'):
+        load_pdparams(str(path))
+    assert not marker.exists()
+    with open(path, 'rb') as f:  # the payload is real: a plain unpickler runs it
+        pickle.load(f)
+    assert marker.is_dir()
+
+    # protocol 2 writes Python 2 module names (__builtin__)
+    for function, args, pattern in ((eval, ('1 + 1',), r'refers to __builtin__\.eval'),
+                                    (codecs.encode, ('abc', 'rot13'),
+                                     r"refers to _codecs\.encode with the codec 'rot13'")):
+        with open(path, 'wb') as f:
+            pickle.dump({'x': _CallsGlobal(function, *args)}, f, protocol=2)
+        with pytest.raises(PdparamsError, match=pattern):
+            load_pdparams(str(path))
+
+
+def _write(path, content):
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        with open(path, 'wb') as f:
+            pickle.dump(content, f, protocol=4)
+
+
+GOOD_PICKLE = pickle.dumps({'x.weight': np.ones((4, 4), np.float32)}, protocol=4)
+
+
+@pytest.mark.parametrize('content, problem', [
+    (b'', 'empty file (0 bytes)'),
+    (b'hello, world\n', 'not a .pdparams file: it does not start like a pickle'),
+    (b'\x80', 'truncated (1 bytes)'),
+    (GOOD_PICKLE[:len(GOOD_PICKLE) // 2], 'truncated'),
+    (GOOD_PICKLE[:-1], 'truncated'),
+    (b'PK\x03\x04' + bytes(60), 'looks like a zip archive (a PyTorch checkpoint?)'),
+    (b'\x80\x04\x95\x05\x00\x00\x00\x00\x00\x00\x00\xff\xff\xff\xff.', 'corrupt pickle'),
+    ([1, 2], 'expected a pickled dict of name -> ndarray, got list'),
+    ({}, 'holds no arrays'),
+    ({'x': 'not an array'}, "entry 'x' is of type str, not an array"),
+    ({3: np.ones(2)}, 'entry 3 has a name of type int, expected str'),
+    ({'state_dict': {'x': np.ones(2)}},
+     "entry 'state_dict' is of type dict, not an array (a nested checkpoint?)"),
+], ids=['empty', 'text', 'one-byte', 'half', 'no-stop', 'zip', 'corrupt', 'list', 'no-arrays',
+        'str-value', 'int-name', 'nested'])
+def test_load_pdparams_names_the_file_and_the_problem_in_one_line(tmp_path, content, problem):
+    path = tmp_path / 'bad.pdparams'
+    _write(path, content)
+    with pytest.raises(PdparamsError) as caught:
+        load_pdparams(str(path))
+    message = str(caught.value)
+    assert message.startswith(f'{path}: ') and '\n' not in message
+    assert problem in message
+
+
+def test_load_pdparams_on_a_missing_file_and_a_directory(tmp_path):
+    with pytest.raises(PdparamsError, match=r'absent\.pdparams: no such file$'):
+        load_pdparams(str(tmp_path / 'absent.pdparams'))
+    with pytest.raises(PdparamsError, match='is a directory, expected a .pdparams file'):
+        load_pdparams(str(tmp_path))
