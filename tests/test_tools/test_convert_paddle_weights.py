@@ -47,15 +47,6 @@ def model():
     return MODELS.build(Config.fromfile(MODEL_CONFIG).model)
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    """One intra-op thread: much faster than contended OpenMP threads on a busy CI machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _the_error_line(capsys):
     """stderr of the last run: exactly one line, the tool's error, no traceback."""
     err = capsys.readouterr().err
