@@ -19,7 +19,8 @@ class PSELossTargets:
     are. A sample from a stock MMOCR pipeline carries only ``gt_instances`` (``polygons``,
     ``ignored``) at its ``img_shape``; then the targets are made here by the transform that
     ``targets`` configures, i.e. by the same code as in the pipeline, and a warning (once per
-    instance of this class) says that making them in the data workers is faster.
+    instance of this class) says that making them in the data workers is faster. They are
+    drawn on the sample's final polygons, i.e. after the stock pipeline's crop and padding.
 
     Args:
         targets (dict): config of the target transform, built from mmpse_ext's ``TRANSFORMS``;
@@ -56,8 +57,10 @@ class PSELossTargets:
             packed = self.packed_targets(sample, index)
             gt, mask = packed if packed is not None else self.make_targets(sample, index)
             if gt.dim() != 3 or gt.shape[0] != num_maps:
-                raise ValueError(f'PSELoss: data sample {index} gt_kernels has shape '
-                                 f'{list(gt.shape)}, expected [{num_maps}, H, W]')
+                source = 'packed' if packed is not None else f'made by {self.targets_cfg}'
+                raise ValueError(f'PSELoss: data sample {index} gt_kernels ({source}) has shape '
+                                 f'{list(gt.shape)}, expected [{num_maps}, H, W] for the '
+                                 f'{num_maps} predicted maps')
             if mask.shape != gt.shape[1:]:
                 raise ValueError(f'PSELoss: data sample {index} gt_train_mask has shape '
                                  f'{list(mask.shape)}, expected {list(gt.shape[1:])}')

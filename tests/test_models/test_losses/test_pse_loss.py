@@ -196,7 +196,8 @@ def test_clear_errors_for_bad_targets_and_arguments():
     preds = torch.randn(1, 3, 8, 8)
     with pytest.raises(KeyError, match='gt_kernels'):
         PSELoss()(preds, [TextDetDataSample()])
-    with pytest.raises(ValueError, match=r'gt_kernels has shape \[2, 32, 32\]'):
+    with pytest.raises(ValueError,
+                       match=r'data sample 0 gt_kernels \(packed\) has shape \[2, 32, 32\]'):
         PSELoss()(preds, [_sample(_targets(k=2))])
     with pytest.raises(ValueError, match='larger than the upsampled logits'):
         PSELoss()(preds, [_sample(_targets(40, 32))])

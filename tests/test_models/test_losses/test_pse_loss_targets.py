@@ -174,8 +174,8 @@ def test_clear_errors_name_the_sample_and_the_field():
                 PSELoss()(preds, [good, bad])
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        with pytest.raises(ValueError, match=r'data sample 0 gt_kernels has shape \[7, 64, 80\], '
-                           r'expected \[3, H, W\]'):
+        with pytest.raises(ValueError, match=r'data sample 0 gt_kernels \(made by .*PSETargets.*\) '
+                           r'has shape \[7, 64, 80\], expected \[3, H, W\]'):
             PSELoss()(torch.randn(1, 3, 16, 20), [good])
     with pytest.raises(TypeError, match='targets must be a transform config'):
         PSELoss(targets='mmpse_ext.PSETargets')
