@@ -1,1 +1,4 @@
-from . import metrics  # noqa: F401
+"""Evaluation: the official ICDAR2015 protocol as an mmengine metric, and its formulas."""
+from .metrics import ICDAR2015HmeanMetric
+
+__all__ = ['ICDAR2015HmeanMetric']

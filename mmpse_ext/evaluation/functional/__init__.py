@@ -1,10 +1,12 @@
 from .icdar2015_protocol import (DetectionScores, dont_care_detections, greedy_match_count,
-                                 intersection_over_union, pooled_scores)
-from .polygon_geometry import (PolygonGeometries, batch_intersection_areas, build_geometries,
-                               flat_polygon_points)
+                                 intersection_over_union, max_matching_count, pooled_scores)
+from .polygon_geometry import (AREA_RULES, PolygonGeometries, batch_intersection_areas,
+                               build_geometries, even_odd_region, flat_polygon_points,
+                               shoelace_areas)
 
 __all__ = [
     'DetectionScores', 'dont_care_detections', 'greedy_match_count', 'intersection_over_union',
-    'pooled_scores', 'PolygonGeometries', 'batch_intersection_areas', 'build_geometries',
-    'flat_polygon_points'
+    'max_matching_count', 'pooled_scores', 'AREA_RULES', 'PolygonGeometries',
+    'batch_intersection_areas', 'build_geometries', 'even_odd_region', 'flat_polygon_points',
+    'shoelace_areas'
 ]

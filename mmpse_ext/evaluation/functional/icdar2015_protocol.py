@@ -106,6 +106,35 @@ def greedy_match_count(candidate_pairs: np.ndarray, gt_cared: np.ndarray,
     return matched
 
 
+def max_matching_count(candidate_pairs: np.ndarray, gt_cared: np.ndarray,
+                       det_cared: np.ndarray) -> int:
+    """Size of a maximum one-to-one matching (MMOCR's ``strategy='max_matching'``).
+
+    Not the official rule (which is :func:`greedy_match_count`): every cared pair whose IoU
+    passes the threshold may match, and the largest possible number of pairs is matched.
+
+    Args:
+        candidate_pairs (np.ndarray[P, 2], int): ``(gt, det)`` index pairs whose IoU passes the
+            match threshold.
+        gt_cared (np.ndarray[G], bool): ground truths that count.
+        det_cared (np.ndarray[D], bool): detections that count.
+
+    Returns:
+        int: number of matched pairs.
+    """
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import maximum_bipartite_matching
+
+    keep = gt_cared[candidate_pairs[:, 0]] & det_cared[candidate_pairs[:, 1]]
+    pairs = candidate_pairs[keep]
+    if pairs.size == 0:
+        return 0
+    graph = csr_matrix((np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])),
+                       shape=(gt_cared.size, det_cared.size))
+    matched_gt = maximum_bipartite_matching(graph, perm_type='column')
+    return int(np.count_nonzero(matched_gt >= 0))
+
+
 def pooled_scores(num_matched: int, num_gt: int, num_det: int) -> DetectionScores:
     """Precision, recall and hmean from counts pooled over a dataset (official formulas).
 

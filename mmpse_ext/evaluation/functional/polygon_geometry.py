@@ -1,45 +1,53 @@
-"""Flat polygon arrays → shapely geometries, and their pairwise intersection areas.
+"""Flat polygon arrays → regions, areas and pairwise intersection areas, as the ICDAR script.
 
-Everything here is vectorised with shapely 2 (one GEOS call per batch, not per polygon), and
-pairs whose bounding boxes do not overlap are never intersected, so a dataset of a few hundred
-images with ~10 instances each takes well under a second.
+The official ICDAR2015 script measures polygons with the Polygon3 library (see
+``docs/evaluation.md``). Its two operations, reproduced here for any vertex list:
 
-Invalid input is handled, never fatal:
+* **region** (what intersections are taken of): the *even-odd* region of the vertex ring, i.e.
+  the points a ray from them crosses the ring an odd number of times. For a simple polygon that
+  is its interior; a self-intersecting "bow-tie" keeps both lobes; where a ring covers a place
+  twice (a pentagram's centre) the place is outside.
+* **area** (what IoU divides by): with ``area_rule='official'``, the absolute shoelace sum over
+  the vertex order, as Polygon3's ``area()`` returns it. It equals the region's area for a
+  simple polygon but not for a self-intersecting one: the symmetric bow-tie
+  (0,0),(10,10),(10,0),(0,10) has area 0 and a region of 50 px². With
+  ``area_rule='repaired'`` the area is the region's own area instead.
 
-* fewer than 3 points, a non-finite coordinate or zero area → a *degenerate* polygon: an empty
-  geometry with area 0. Under the ICDAR2015 formulas it can never be matched and never makes a
-  detection don't-care (its intersections are 0), exactly as the official script treats a
-  zero-area polygon (``IoU = 0 / (0 + area_gt - 0)``, ``precision = 0 if area == 0``); it still
-  counts as a ground truth or a detection.
-* self-intersecting polygons (a "bowtie") → repaired with ``shapely.make_valid``, which keeps
-  every lobe (for a bowtie: both triangles). The official script's Polygon3 clips them with GPC
-  (the same region) but measures their area with the absolute shoelace sum, which is not the
-  area of any region (0 for a symmetric bowtie); we use the repaired region's true area.
-  mmocr uses ``buffer(0)`` instead, which can silently drop a lobe.
+A polygon whose region is empty (fewer than 3 points, a non-finite coordinate, all points on a
+line) is *degenerate*: it intersects nothing, so it never matches and never makes a detection
+don't-care, but it still counts as a ground truth or a detection, as in the official script.
+
+Everything is vectorised with shapely 2 (one GEOS call per batch); only self-intersecting rings
+take a per-polygon path, and pairs whose bounding boxes do not overlap are never intersected.
 """
 from typing import List, NamedTuple, Sequence
 
 import numpy as np
 import shapely
 
+#: Values of ``area_rule``: ``'official'`` = |shoelace sum| (Polygon3), ``'repaired'`` = area of
+#: the even-odd region.
+AREA_RULES = ('official', 'repaired')
+
 
 class PolygonGeometries(NamedTuple):
-    """Shapely geometries built from flat polygons, with what had to be fixed.
+    """Regions and areas of many polygons, with what was unusual about them.
 
     Attributes:
-        geometries (np.ndarray[N], object): shapely geometries (Polygon, MultiPolygon or an
-            empty geometry for degenerate input).
-        areas (np.ndarray[N], float64): area of each geometry.
-        bounds (np.ndarray[N, 4], float64): ``x_min, y_min, x_max, y_max``; NaN when empty.
-        degenerate (np.ndarray[N], bool): fewer than 3 points, non-finite or zero area.
-        repaired (np.ndarray[N], bool): invalid (self-intersecting) but of positive area,
-            repaired with ``shapely.make_valid``.
+        geometries (np.ndarray[N], object): even-odd regions as shapely geometries (Polygon,
+            MultiPolygon or an empty Polygon for degenerate input).
+        areas (np.ndarray[N], float64): areas under the chosen area rule.
+        bounds (np.ndarray[N, 4], float64): ``x_min, y_min, x_max, y_max`` of each region; NaN
+            when it is empty.
+        degenerate (np.ndarray[N], bool): empty region.
+        self_intersecting (np.ndarray[N], bool): a ring that is not simple (it crosses or
+            touches itself) but has a non-empty region.
     """
     geometries: np.ndarray
     areas: np.ndarray
     bounds: np.ndarray
     degenerate: np.ndarray
-    repaired: np.ndarray
+    self_intersecting: np.ndarray
 
 
 def flat_polygon_points(polygon, where: str) -> np.ndarray:
@@ -64,49 +72,112 @@ def flat_polygon_points(polygon, where: str) -> np.ndarray:
     return points.reshape(-1, 2)
 
 
+def shoelace_areas(point_arrays: Sequence[np.ndarray]) -> np.ndarray:
+    """Absolute shoelace sum of each vertex ring (Polygon3's ``area()`` of one contour).
+
+    Args:
+        point_arrays (Sequence[np.ndarray[P_i, 2], float64]): polygon vertices; the ring closes
+            from the last vertex back to the first.
+
+    Returns:
+        np.ndarray[N], float64: ``|sum_i (x_i * y_(i+1) - x_(i+1) * y_i)| / 2``; 0 for fewer
+        than 3 points.
+    """
+    areas = np.zeros(len(point_arrays), dtype=np.float64)
+    sizes = np.array([len(p) for p in point_arrays], dtype=np.int64)
+    rings = np.flatnonzero(sizes >= 3)
+    if rings.size == 0:
+        return areas
+    points = np.concatenate([point_arrays[i] for i in rings])
+    starts = np.concatenate([[0], np.cumsum(sizes[rings])[:-1]])
+    following = np.arange(len(points)) + 1  # index of each vertex's successor in its ring
+    following[starts + sizes[rings] - 1] = starts
+    cross = points[:, 0] * points[following, 1] - points[following, 0] * points[:, 1]
+    areas[rings] = np.abs(np.add.reduceat(cross, starts)) / 2.0
+    return areas
+
+
+def even_odd_region(points: np.ndarray):
+    """The even-odd region of a vertex ring that may cross or overlap itself.
+
+    The ring's segments are split where they meet and every face they bound is kept when an
+    interior point of it lies inside the ring by the crossing-parity test on the original
+    segments. This is the even-odd rule exactly, also where the ring runs over itself (GEOS's
+    ``make_valid`` merges doubled segments, which flips the parity there).
+
+    Args:
+        points (np.ndarray[P, 2], float64): vertices, P >= 3, all finite.
+
+    Returns:
+        shapely geometry: Polygon or MultiPolygon; empty when no face is inside.
+    """
+    ring = shapely.linearrings(points)
+    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(shapely.node(ring))))
+    if faces.size == 0:
+        return shapely.Polygon()
+    probes = shapely.get_coordinates(shapely.point_on_surface(faces))  # [F, 2]
+    start, end = points, np.roll(points, -1, axis=0)
+    px, py = probes[:, 0:1], probes[:, 1:2]
+    spans = (start[:, 1] > py) != (end[:, 1] > py)  # [F, E]: the edge spans the probe's y
+    with np.errstate(divide='ignore', invalid='ignore'):
+        cross_x = start[:, 0] + (py - start[:, 1]) * (end[:, 0] - start[:, 0]) / (
+            end[:, 1] - start[:, 1])
+    inside = (np.count_nonzero(spans & (px < cross_x), axis=1) % 2) == 1
+    if not inside.any():
+        return shapely.Polygon()
+    return shapely.union_all(faces[inside])
+
+
 def build_geometries(point_arrays: Sequence[np.ndarray],
-                     round_coords: bool = False) -> PolygonGeometries:
-    """Build shapely geometries for many polygons at once.
+                     round_coords: bool = False,
+                     area_rule: str = 'official') -> PolygonGeometries:
+    """Build the regions and areas of many polygons at once.
 
     Args:
         point_arrays (Sequence[np.ndarray[P_i, 2], float64]): polygon vertices (from
             :func:`flat_polygon_points`); a closing vertex equal to the first is allowed.
         round_coords (bool): round coordinates to the nearest integer (``np.rint``) first, as
-            an ICDAR submission file holds integers only (the official parser rejects others).
+            ``tools/infer.py`` writes an ICDAR submission file (the format holds integers).
+        area_rule (str): ``'official'`` (|shoelace sum|) or ``'repaired'`` (area of the region);
+            see the module docstring.
 
     Returns:
         PolygonGeometries: see its attributes; N = ``len(point_arrays)``.
     """
+    if area_rule not in AREA_RULES:
+        raise ValueError(f'area_rule must be one of {AREA_RULES}, got {area_rule!r}')
+    if round_coords:
+        point_arrays = [np.rint(p) for p in point_arrays]
     num = len(point_arrays)
     geometries = np.full(num, shapely.Polygon(), dtype=object)
     usable = np.array([len(p) >= 3 and np.isfinite(p).all() for p in point_arrays], dtype=bool)
     usable_ids = np.flatnonzero(usable)
     if usable_ids.size:
         coords = np.concatenate([point_arrays[i] for i in usable_ids])
-        if round_coords:
-            coords = np.rint(coords)
         ring_ids = np.repeat(np.arange(usable_ids.size), [len(point_arrays[i]) for i in usable_ids])
         geometries[usable_ids] = shapely.polygons(shapely.linearrings(coords, indices=ring_ids))
-    invalid = ~shapely.is_valid(geometries)
-    if invalid.any():
-        geometries[invalid] = shapely.make_valid(geometries[invalid])
-    areas = shapely.area(geometries)
-    degenerate = ~usable | (areas <= 0)
-    # A zero-area polygon may be repaired into lines/points; keep it an empty geometry instead so
-    # that it intersects nothing.
+    not_simple = usable & ~shapely.is_valid(geometries)
+    for i in np.flatnonzero(not_simple):
+        geometries[i] = even_odd_region(point_arrays[i])
+    region_areas = shapely.area(geometries)
+    degenerate = region_areas <= 0
     geometries[degenerate] = shapely.Polygon()
-    areas[degenerate] = 0.0
+    if area_rule == 'official':
+        areas = shoelace_areas(point_arrays)
+        areas[~usable] = 0.0
+    else:
+        areas = np.where(degenerate, 0.0, region_areas)
     return PolygonGeometries(
         geometries=geometries,
         areas=areas,
         bounds=shapely.bounds(geometries),
         degenerate=degenerate,
-        repaired=invalid & ~degenerate)
+        self_intersecting=not_simple & ~degenerate)
 
 
 def batch_intersection_areas(gts: Sequence[PolygonGeometries],
                              dets: Sequence[PolygonGeometries]) -> List[np.ndarray]:
-    """Intersection areas of every ground truth with every detection, image by image.
+    """Intersection areas of every ground-truth region with every detection region, per image.
 
     Only pairs whose bounding boxes overlap with positive area are intersected, and all of them
     (over every image) in one vectorised shapely call.

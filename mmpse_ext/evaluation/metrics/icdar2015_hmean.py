@@ -6,11 +6,16 @@ import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
-from mmpse_ext.evaluation.functional import (PolygonGeometries, batch_intersection_areas,
-                                             build_geometries, dont_care_detections,
-                                             flat_polygon_points, greedy_match_count,
-                                             intersection_over_union, pooled_scores)
+from mmpse_ext.evaluation.functional import (AREA_RULES, PolygonGeometries,
+                                             batch_intersection_areas, build_geometries,
+                                             dont_care_detections, flat_polygon_points,
+                                             greedy_match_count, intersection_over_union,
+                                             max_matching_count, pooled_scores)
 from mmpse_ext.registry import METRICS
+
+#: Values of ``strategy``, MMOCR's names: ``'vanilla'`` = the official greedy matching,
+#: ``'max_matching'`` = a maximum one-to-one matching.
+STRATEGIES = ('vanilla', 'max_matching')
 
 
 def _to_numpy(values, dtype) -> np.ndarray:
@@ -19,42 +24,47 @@ def _to_numpy(values, dtype) -> np.ndarray:
     return np.asarray(values, dtype=dtype).reshape(-1)
 
 
-def _score_thresholds(score_thrs) -> Optional[np.ndarray]:
-    """``None``, ``dict(start, stop, step)`` or a sequence of thresholds.
-
-    ``stop`` is included on purpose. MMOCR passes the dict to ``np.arange``, which excludes it
-    in principle but keeps it for its default 0.3..0.9 through rounding (7 thresholds).
-    """
-    if score_thrs is None:
+def _score_thresholds(pred_score_thrs) -> Optional[np.ndarray]:
+    """``None``, MMOCR's ``dict(start, stop, step)`` (given to ``np.arange``) or a sequence."""
+    if pred_score_thrs is None:
         return None
-    if isinstance(score_thrs, dict):
-        unknown = set(score_thrs) - {'start', 'stop', 'step'}
-        if unknown or 'start' not in score_thrs or 'step' not in score_thrs:
-            raise ValueError('score_thrs as a dict needs keys start, step (and optionally stop), '
-                             f'got {sorted(score_thrs)}')
-        start, step = float(score_thrs['start']), float(score_thrs['step'])
-        stop = float(score_thrs.get('stop', start))
-        if step <= 0 or stop < start:
-            raise ValueError(f'score_thrs needs step > 0 and stop >= start, got {score_thrs}')
-        num = int(np.floor((stop - start) / step + 1e-6)) + 1
-        return np.round(start + step * np.arange(num), 10)
-    thrs = np.asarray(score_thrs, dtype=np.float64).reshape(-1)
+    if isinstance(pred_score_thrs, dict):
+        if set(pred_score_thrs) != {'start', 'stop', 'step'}:
+            raise ValueError('pred_score_thrs as a dict needs exactly the keys start, stop, step '
+                             f'(np.arange, as MMOCR), got {sorted(pred_score_thrs)}')
+        thrs = np.arange(**pred_score_thrs, dtype=np.float64)
+    else:
+        thrs = np.asarray(pred_score_thrs, dtype=np.float64).reshape(-1)
     if thrs.size == 0 or not np.isfinite(thrs).all():
-        raise ValueError(f'score_thrs must be finite numbers, got {score_thrs}')
+        raise ValueError(f'pred_score_thrs must give at least one finite threshold, got '
+                         f'{pred_score_thrs}')
     return thrs
 
 
 @METRICS.register_module()
 class ICDAR2015HmeanMetric(BaseMetric):
-    """Precision, recall and hmean under the official ICDAR2015 text-detection protocol.
+    """Precision, recall and hmean as the official ICDAR2015 text-detection script gives them.
 
     The protocol (see :mod:`mmpse_ext.evaluation.functional.icdar2015_protocol`): a match needs
     IoU strictly above ``match_iou_thr``; a detection whose intersection with one ``###``
     ground truth covers strictly more than ``ignore_precision_thr`` of its area is don't-care;
     matching is greedy and one-to-one in ground-truth order, then detection order; don't-care
-    ground truths and detections are not counted; counts are pooled over the dataset.
-    Every prediction counts (the official task has no score threshold); filter by score in the
-    postprocessor, or sweep thresholds with ``score_thrs`` as MMOCR's ``HmeanIOUMetric`` does.
+    ground truths and detections are not counted; counts are pooled over the dataset. The
+    geometry is the official script's (see
+    :mod:`mmpse_ext.evaluation.functional.polygon_geometry` and ``docs/evaluation.md``):
+    coordinates rounded to integers as in a submission file, a polygon's area is the absolute
+    shoelace sum of its vertex order, intersections are taken of even-odd regions. With the
+    defaults the result equals the official script's on the same predictions written as a
+    submission (as ``tools/infer.py`` writes it), self-intersecting ones included.
+
+    Reported keys (with the prefix, ``icdar2015/`` by default):
+
+    * ``precision``, ``recall``, ``hmean``: every prediction counts, as in the official task
+      (it has no score threshold). These are the numbers to compare with published ones.
+    * with ``pred_score_thrs`` also ``best_precision``, ``best_recall``, ``best_hmean`` and
+      ``best_score_thr``: the threshold with the highest hmean (the lowest one on ties) among
+      the sweep, keeping predictions with ``score >= thr``. That is the number MMOCR's
+      ``HmeanIOUMetric`` reports as its ``hmean``.
 
     Input, per data sample (as MMOCR's ``HmeanIOUMetric`` receives it):
         ``pred_instances.polygons`` (list[array[2 * P]]): flat polygons in original image
@@ -62,37 +72,40 @@ class ICDAR2015HmeanMetric(BaseMetric):
         ``gt_instances.polygons`` (list[array[2 * P]]) and ``gt_instances.ignored``
         (array[G], bool): ``True`` for ``###``.
 
-    Invalid polygons never stop an evaluation: degenerate ones (fewer than 3 points,
-    non-finite, zero area) stay in the counts but match nothing, self-intersecting ones are
-    repaired with ``shapely.make_valid``; both are counted and reported as a warning. See
-    :mod:`mmpse_ext.evaluation.functional.polygon_geometry`.
+    Invalid polygons never stop an evaluation; degenerate ones (empty region) and
+    self-intersecting ones are counted and reported in one warning.
 
     Args:
         match_iou_thr (float): IoU a pair must exceed to match. Official: 0.5.
         ignore_precision_thr (float): share of a detection's area a don't-care ground truth must
             exceed to make the detection don't-care. Official: 0.5.
-        score_thrs (dict | Sequence[float] | None): optional sweep, as MMOCR's
-            ``pred_score_thrs``: ``dict(start=0.3, stop=0.9, step=0.1)`` (stop included) or a
-            list. For each
-            threshold only predictions with ``score >= thr`` are evaluated, and the best one
-            (highest hmean, the lowest threshold on ties) is reported as ``best_*`` next to the
-            official numbers.
-        round_coords (bool): round all coordinates to integers first, as in an ICDAR submission
-            file (the official parser accepts integers only). Default: use them as they are.
+        pred_score_thrs (dict | Sequence[float] | None): optional score sweep, MMOCR's argument:
+            ``dict(start=0.3, stop=0.9, step=0.1)`` is handed to ``np.arange`` exactly as MMOCR
+            does (floating-point steps may include ``stop``: that one gives 0.3 .. 0.9), or a
+            list of thresholds. Scores and thresholds are compared in float32, as in MMOCR.
+            ``None`` (default): no sweep, MMOCR's default is the dict above.
+        strategy (str): ``'vanilla'`` (default, the official greedy matching) or
+            ``'max_matching'`` (a maximum one-to-one matching, as MMOCR's option). Applies to
+            every reported number.
+        round_coords (bool): round coordinates to the nearest integer first, as a submission
+            file holds them (default: True, the official computation). False uses the
+            coordinates as they are.
+        area_rule (str): ``'official'`` (default: |shoelace sum| of the vertex order, as the
+            official script) or ``'repaired'`` (the area of the even-odd region, which differs
+            only for self-intersecting polygons; the 0-area symmetric bow-tie gets its 2 lobes).
         collect_device (str): ``'cpu'`` or ``'gpu'``, for collecting results across ranks.
-        prefix (str, optional): key prefix; ``'icdar'`` by default.
-
-    Returns (from ``evaluate``): ``icdar/precision``, ``icdar/recall``, ``icdar/hmean`` and, with
-    a sweep, ``icdar/best_score_thr``, ``icdar/best_precision``, ``icdar/best_recall``,
-    ``icdar/best_hmean``.
+        prefix (str, optional): key prefix; ``'icdar2015'`` by default, so the metric can sit
+            next to MMOCR's ``HmeanIOUMetric`` (``'icdar'``) in one evaluator.
     """
-    default_prefix: Optional[str] = 'icdar'
+    default_prefix: Optional[str] = 'icdar2015'
 
     def __init__(self,
                  match_iou_thr: float = 0.5,
                  ignore_precision_thr: float = 0.5,
-                 score_thrs: Union[Dict, Sequence[float], None] = None,
-                 round_coords: bool = False,
+                 pred_score_thrs: Union[Dict, Sequence[float], None] = None,
+                 strategy: str = 'vanilla',
+                 round_coords: bool = True,
+                 area_rule: str = 'official',
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -100,10 +113,16 @@ class ICDAR2015HmeanMetric(BaseMetric):
                             ('ignore_precision_thr', ignore_precision_thr)):
             if not 0.0 <= float(value) <= 1.0:
                 raise ValueError(f'{name} must lie in [0, 1], got {value}')
+        if strategy not in STRATEGIES:
+            raise ValueError(f'strategy must be one of {STRATEGIES}, got {strategy!r}')
+        if area_rule not in AREA_RULES:
+            raise ValueError(f'area_rule must be one of {AREA_RULES}, got {area_rule!r}')
         self.match_iou_thr = float(match_iou_thr)
         self.ignore_precision_thr = float(ignore_precision_thr)
-        self.score_thrs = _score_thresholds(score_thrs)
+        self.pred_score_thrs = _score_thresholds(pred_score_thrs)
+        self.strategy = strategy
         self.round_coords = bool(round_coords)
+        self.area_rule = area_rule
 
     def _read_sample(self, data_sample, where: str):
         """Flat polygons, ignore flags and scores of one sample, checked."""
@@ -130,10 +149,10 @@ class ICDAR2015HmeanMetric(BaseMetric):
                              f'{len(gt_points)} polygons')
         scores = pred.get('scores')
         if scores is None:
-            if self.score_thrs is not None:
-                raise ValueError(f'{where}: pred_instances.scores needed for score_thrs')
+            if self.pred_score_thrs is not None:
+                raise ValueError(f'{where}: pred_instances.scores needed for pred_score_thrs')
         else:
-            scores = _to_numpy(scores, np.float64)
+            scores = _to_numpy(scores, np.float32)
             if scores.size != len(pred_points):
                 raise ValueError(f'{where}: pred_instances.scores has {scores.size} values for '
                                  f'{len(pred_points)} polygons')
@@ -155,7 +174,7 @@ class ICDAR2015HmeanMetric(BaseMetric):
             return
         # Build every polygon of the batch in one call, then split per image and kind.
         all_points = [p for pred, gt, _, _ in samples for p in (*pred, *gt)]
-        geometries = build_geometries(all_points, round_coords=self.round_coords)
+        geometries = build_geometries(all_points, self.round_coords, self.area_rule)
         pred_geoms: List[PolygonGeometries] = []
         gt_geoms: List[PolygonGeometries] = []
         start = 0
@@ -175,22 +194,38 @@ class ICDAR2015HmeanMetric(BaseMetric):
                     gt_cared=~ignored,
                     det_cared=~det_dont_care,
                     det_scores=scores,
-                    invalid=np.array([
+                    unusual=np.array([
                         gt.degenerate.sum(), pred.degenerate.sum(),
-                        gt.repaired.sum(), pred.repaired.sum()
+                        gt.self_intersecting.sum(), pred.self_intersecting.sum()
                     ], dtype=np.int64)))
 
-    @staticmethod
-    def _scores_at(results: List[dict], score_thr: Optional[float]):
+    def _scores_at(self, results: List[dict], score_thr: Optional[float]):
+        count_matches = (greedy_match_count if self.strategy == 'vanilla' else max_matching_count)
         matched = num_gt = num_det = 0
         for result in results:
             det_cared = result['det_cared']
             if score_thr is not None:
-                det_cared = det_cared & (result['det_scores'] >= score_thr)
-            matched += greedy_match_count(result['candidate_pairs'], result['gt_cared'], det_cared)
+                # float32 on both sides, as MMOCR compares them (numpy casts the threshold to
+                # the scores' float32)
+                det_cared = det_cared & (result['det_scores'] >= np.float32(score_thr))
+            matched += count_matches(result['candidate_pairs'], result['gt_cared'], det_cared)
             num_gt += int(result['gt_cared'].sum())
             num_det += int(det_cared.sum())
         return pooled_scores(matched, num_gt, num_det)
+
+    def _warn_unusual_polygons(self, results: List[dict]) -> None:
+        counts = sum((r['unusual'] for r in results), np.zeros(4, dtype=np.int64))
+        if not counts.any():
+            return
+        area = ('|shoelace sum| of the vertex order, as the official script'
+                if self.area_rule == 'official' else 'area of the even-odd region')
+        print_log(
+            f'ICDAR2015HmeanMetric: degenerate polygons (empty region; kept in the counts, never '
+            f'matched): {counts[0]} ground truths, {counts[1]} predictions; self-intersecting '
+            f'polygons (overlaps by the even-odd rule, area = {area}): {counts[2]} ground '
+            f'truths, {counts[3]} predictions.',
+            logger='current',
+            level=logging.WARNING)
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """Pool the per-image match candidates into the dataset's scores.
@@ -201,26 +236,20 @@ class ICDAR2015HmeanMetric(BaseMetric):
         Returns:
             dict[str, float]: ``precision``, ``recall``, ``hmean`` (and ``best_*`` with a sweep).
         """
-        invalid = sum((r['invalid'] for r in results), np.zeros(4, dtype=np.int64))
-        if invalid.any():
-            print_log(
-                f'ICDAR2015HmeanMetric: degenerate polygons (< 3 points, non-finite or zero area; '
-                f'kept in the counts, never matched): {invalid[0]} ground truths, {invalid[1]} '
-                f'predictions; self-intersecting polygons repaired with shapely.make_valid: '
-                f'{invalid[2]} ground truths, {invalid[3]} predictions.',
-                logger='current', level=logging.WARNING)
+        self._warn_unusual_polygons(results)
         official = self._scores_at(results, None)
         print_log(
-            f'ICDAR2015 (official protocol, all predictions): matched {official.num_matched}, '
-            f'cared gt {official.num_gt}, cared det {official.num_det}, precision '
-            f'{official.precision:.4f}, recall {official.recall:.4f}, hmean {official.hmean:.4f}',
+            f'ICDAR2015 (all predictions, {self.strategy} matching): matched '
+            f'{official.num_matched}, cared gt {official.num_gt}, cared det {official.num_det}, '
+            f'precision {official.precision:.4f}, recall {official.recall:.4f}, hmean '
+            f'{official.hmean:.4f}',
             logger='current')
         metrics = dict(
             precision=official.precision, recall=official.recall, hmean=official.hmean)
-        if self.score_thrs is None:
+        if self.pred_score_thrs is None:
             return metrics
         best_thr, best = None, None
-        for thr in self.score_thrs:
+        for thr in self.pred_score_thrs:
             swept = self._scores_at(results, float(thr))
             print_log(
                 f'ICDAR2015 score >= {thr:.4g}: precision {swept.precision:.4f}, recall '

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from mmpse_ext.evaluation.functional import (dont_care_detections, greedy_match_count,
-                                             intersection_over_union, pooled_scores)
+                                             intersection_over_union, max_matching_count,
+                                             pooled_scores)
 
 
 def test_iou_by_hand_and_zero_union():
@@ -68,6 +69,26 @@ def test_greedy_skips_dont_care_rows_and_columns():
     # det0 is don't-care: gt0 takes det1, gt1 has nothing left.
     assert greedy_match_count(_pairs(iou), np.ones(2, bool), np.array([False, True])) == 1
     assert greedy_match_count(_pairs(iou), np.ones(2, bool), np.ones(2, bool)) == 2
+
+
+def test_max_matching_finds_what_greedy_misses():
+    iou = [[0.8, 0.8], [0.7, 0.4]]  # greedy: 1 (see above); gt0-det1 + gt1-det0 = 2
+    assert max_matching_count(_pairs(iou), np.ones(2, bool), np.ones(2, bool)) == 2
+
+
+def test_max_matching_follows_augmenting_paths():
+    # gt0 overlaps det0 and det1, gt1 det1 and det2, gt2 only det0. Greedy: gt0-det0, gt1-det1,
+    # gt2 left alone (2). Maximum: gt0-det1, gt1-det2, gt2-det0 (3).
+    iou = [[0.9, 0.9, 0.0], [0.0, 0.9, 0.9], [0.9, 0.0, 0.0]]
+    assert greedy_match_count(_pairs(iou), np.ones(3, bool), np.ones(3, bool)) == 2
+    assert max_matching_count(_pairs(iou), np.ones(3, bool), np.ones(3, bool)) == 3
+
+
+def test_max_matching_skips_dont_care_rows_and_columns():
+    iou = [[0.9, 0.6], [0.6, 0.9]]
+    assert max_matching_count(_pairs(iou), np.array([False, True]), np.ones(2, bool)) == 1
+    assert max_matching_count(_pairs(iou), np.ones(2, bool), np.array([False, False])) == 0
+    assert max_matching_count(np.zeros((0, 2), int), np.ones(2, bool), np.ones(2, bool)) == 0
 
 
 def test_pooled_scores_by_hand():
