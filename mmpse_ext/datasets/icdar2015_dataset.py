@@ -2,14 +2,15 @@
 import logging
 import os.path as osp
 from collections import Counter
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 from mmengine.logging import print_log
 from mmocr.datasets import OCRDataset
 from PIL import Image
 
 from ..registry import DATASETS
-from .parsers import BadDataLog, read_icdar_gt_dir, read_mmocr_json, read_paddle_label_file
+from .parsers import (EVALUATION_IGNORE_TRANSCRIPTIONS, IGNORE_TRANSCRIPTIONS, BadDataLog,
+                      InstanceRules, read_icdar_gt_dir, read_mmocr_json, read_paddle_label_file)
 
 #: The seed's PaddleOCR layout.
 DEFAULT_DATA_ROOT = '/home/datasets/ICDAR2015/text_localization'
@@ -33,6 +34,11 @@ FORMAT_DEFAULTS = {
     },
 }
 
+#: Metainfo for what the annotation does not say (an MMOCR JSON's own ``metainfo`` comes first,
+#: the ``metainfo`` argument before both): MMOCR's dataset preparer writes these for ICDAR2015.
+DEFAULT_METAINFO = dict(
+    dataset_name='icdar2015', task_name='textdet', category=[dict(id=0, name='text')])
+
 
 @DATASETS.register_module()
 class ICDAR2015Dataset(OCRDataset):
@@ -40,14 +46,23 @@ class ICDAR2015Dataset(OCRDataset):
 
     ``data_list`` entries: ``img_path``, ``height``, ``width``, ``instances`` =
     ``[dict(polygon=[x1, y1, ...], bbox=[x1, y1, x2, y2], bbox_label=0, ignore=bool,
-    text=str)]``; ``###`` and ``*`` transcriptions are ignored instances.
+    text=str)]``; ``ignore`` marks don't-care regions (see ``dont_care_texts``).
 
     Bad data never stops loading: each problem is warned about (file and line), the item is
     skipped or ignored, and a per-kind count (:attr:`bad_data_counts`) is logged once the
-    annotations are loaded. At run time, an image that fails to load makes the pipeline return
-    None (use ``LoadImageFromFile(ignore_empty=True)``); the failure is counted
+    annotations are loaded. In ``test_mode`` the ground truth stays as annotated, since the
+    official protocol evaluates it that way (``docs/evaluation.md``): a degenerate or
+    self-intersecting polygon is kept and cared (only warned about). In training, degenerate
+    polygons are dropped and self-intersecting ones ignored.
+
+    At run time, an image that fails to load makes the pipeline return None (use
+    ``LoadImageFromFile(ignore_empty=True)``); the failure is counted
     (:attr:`num_fetch_failures`, per worker process) and logged, and mmengine retries a random
     other sample. In ``test_mode`` such a failure raises, since evaluation must see every image.
+
+    :attr:`metainfo` is built as MMOCR's ``OCRDataset`` builds it: the ``metainfo`` argument
+    first, then (``'mmocr'`` format) the annotation file's ``metainfo``, then
+    :data:`DEFAULT_METAINFO` for any key still missing.
 
     Args:
         data_root (str): Dataset root; every default path below is relative to it.
@@ -62,12 +77,13 @@ class ICDAR2015Dataset(OCRDataset):
         check_images (bool): Skip (and count) images that are missing or whose header cannot
             be read when loading; also fills ``height``/``width``.
         min_polygon_area (float): Polygons smaller than this (pixels²) are degenerate.
+        dont_care_texts (Sequence[str], optional): Transcriptions that mark don't-care regions.
+            Defaults to ``('###',)`` in test mode (the official protocol) and ``('###', '*')``
+            in training (PaddleOCR's label encoder).
         test_mode (bool, optional): Defaults to ``split == 'test'``.
         **kwargs: ``pipeline``, ``indices``, ``serialize_data``, ``lazy_init``,
             ``max_refetch``, ``metainfo`` as in mmengine's ``BaseDataset``.
     """
-
-    METAINFO = dict(dataset_name='ICDAR2015', task_name='textdet')
 
     def __init__(self,
                  data_root: str = DEFAULT_DATA_ROOT,
@@ -78,6 +94,7 @@ class ICDAR2015Dataset(OCRDataset):
                  filter_empty: Optional[bool] = None,
                  check_images: bool = True,
                  min_polygon_area: float = 1.0,
+                 dont_care_texts: Optional[Sequence[str]] = None,
                  test_mode: Optional[bool] = None,
                  **kwargs) -> None:
         if ann_format not in FORMAT_DEFAULTS:
@@ -96,6 +113,15 @@ class ICDAR2015Dataset(OCRDataset):
         self.min_polygon_area = min_polygon_area
         test_mode = split == 'test' if test_mode is None else test_mode
         self.filter_empty = (not test_mode) if filter_empty is None else filter_empty
+        if dont_care_texts is None:
+            dont_care_texts = EVALUATION_IGNORE_TRANSCRIPTIONS if test_mode else \
+                IGNORE_TRANSCRIPTIONS
+        elif isinstance(dont_care_texts, str):
+            raise ValueError('dont_care_texts must be a sequence of strings, e.g. '
+                             f"('###',), got the string {dont_care_texts!r}")
+        self.instance_rules = InstanceRules(
+            min_area=min_polygon_area, keep_invalid=test_mode,
+            dont_care_texts=tuple(dont_care_texts))
         self.bad_data_counts: Counter = Counter()
         self.num_fetch_failures = 0
         super().__init__(
@@ -114,12 +140,17 @@ class ICDAR2015Dataset(OCRDataset):
                 f'{type(self).__name__}(ann_format={self.ann_format!r}, split={self.split!r}): '
                 f'annotation {self.ann_file!r} not found (data_root={self.data_root!r}); set '
                 'data_root / ann_file, e.g. --cfg-options train_dataloader.dataset.data_root=..')
+        rules = self.instance_rules
         if self.ann_format == 'paddle':
-            entries = read_paddle_label_file(self.ann_file, img_root, log, self.min_polygon_area)
+            entries = read_paddle_label_file(self.ann_file, img_root, log, rules)
         elif self.ann_format == 'icdar':
-            entries = read_icdar_gt_dir(self.ann_file, img_root, log, self.min_polygon_area)
+            entries = read_icdar_gt_dir(self.ann_file, img_root, log, rules)
         else:
-            entries = read_mmocr_json(self.ann_file, img_root, log, self.min_polygon_area)
+            file_metainfo, entries = read_mmocr_json(self.ann_file, img_root, log, rules)
+            for key, value in file_metainfo.items():
+                self._metainfo.setdefault(key, value)
+        for key, value in DEFAULT_METAINFO.items():
+            self._metainfo.setdefault(key, value)
 
         data_list = []
         for entry in entries:

@@ -171,3 +171,104 @@ def test_annotation_without_any_usable_image_raises(tmp_path):
     (tmp_path / 'train_icdar2015_label.txt').write_text('a.jpg\t[]\n', encoding='utf-8')
     with pytest.warns(BadAnnotationWarning), pytest.raises(ValueError, match='no usable image'):
         ICDAR2015Dataset(str(tmp_path))
+
+
+def _write_icdar_test_split(root, lines):
+    """One test image (100 x 40) with a raw-release ground-truth file of ``lines``."""
+    gt_dir, img_dir = root / 'Challenge4_Test_Task1_GT', root / 'ch4_test_images'
+    gt_dir.mkdir(parents=True), img_dir.mkdir()
+    cv2.imwrite(str(img_dir / 'img_1.jpg'), np.zeros((40, 100, 3), np.uint8))
+    gt_file = gt_dir / 'gt_img_1.txt'
+    gt_file.write_bytes(b'\xef\xbb\xbf' + '\r\n'.join(lines).encode('utf-8'))
+    return str(gt_file)
+
+
+EVALUATION_GT = [
+    '0,0,10,0,10,10,0,10,word',          # 1 a word
+    '20,0,30,10,30,0,20,10,bowtie',      # 2 self-intersecting (both diagonals of a square)
+    '40,5,40,5,40,5,40,5,dot',           # 3 degenerate
+    '50,0,60,0,60,10,50,10,*',           # 4 a word for the official protocol
+    '70,0,80,0,80,10,70,10,###',         # 5 don't-care
+]
+
+
+def test_test_mode_keeps_the_ground_truth_as_annotated(tmp_path):
+    gt_file = _write_icdar_test_split(tmp_path, EVALUATION_GT)
+    with pytest.warns(BadAnnotationWarning) as record:
+        ds = ICDAR2015Dataset(str(tmp_path), ann_format='icdar', split='test')
+    instances = ds.get_data_info(0)['instances']
+    assert [(i['text'], i['ignore']) for i in instances] == [
+        ('word', False), ('bowtie', False), ('dot', False), ('*', False), ('###', True)]
+    messages = [str(w.message) for w in record]
+    for line_no, kind in ((2, 'self-intersecting'), (3, 'degenerate')):
+        assert any(m.startswith(f'{gt_file}:{line_no}: {kind}') and 'kept as annotated' in m
+                   for m in messages), line_no
+    assert ds.bad_data_counts == {BadDataLog.SELF_INTERSECTING: 1, BadDataLog.DEGENERATE: 1}
+
+    # Training (same files read as a training split) keeps its own policy.
+    with pytest.warns(BadAnnotationWarning):
+        train = ICDAR2015Dataset(str(tmp_path), ann_format='icdar', split='test',
+                                 test_mode=False)
+    assert [(i['text'], i['ignore']) for i in train.get_data_info(0)['instances']] == [
+        ('word', False), ('bowtie', True), ('*', True), ('###', True)]
+    # A dataset option names other don't-care texts.
+    with pytest.warns(BadAnnotationWarning):
+        starred = ICDAR2015Dataset(str(tmp_path), ann_format='icdar', split='test',
+                                   dont_care_texts=('###', '*'))
+    assert [i['ignore'] for i in starred.get_data_info(0)['instances']] == [
+        False, False, False, True, True]
+    with pytest.raises(ValueError, match='dont_care_texts'):
+        ICDAR2015Dataset(str(tmp_path), ann_format='icdar', split='test', dont_care_texts='###')
+
+
+def test_test_mode_ground_truth_reaches_the_metric_as_the_official_script_counts_it(tmp_path):
+    from mmengine.evaluator import Evaluator
+    from mmengine.structures import InstanceData
+
+    from mmpse_ext.evaluation import ICDAR2015HmeanMetric
+
+    _write_icdar_test_split(tmp_path, EVALUATION_GT)
+    cfg = Config.fromfile(osp.join(REPO, 'configs/_base_/datasets/icdar2015.py'))
+    with pytest.warns(BadAnnotationWarning):
+        ds = ICDAR2015Dataset(str(tmp_path), ann_format='icdar', split='test',
+                              pipeline=cfg.test_pipeline)
+    data_sample = ds[0]['data_samples']
+    # Predictions: the word, the square the bow-tie spans, the '###' region.
+    data_sample.pred_instances = InstanceData(
+        polygons=[np.array(p, np.float32) for p in (
+            [0, 0, 10, 0, 10, 10, 0, 10], [20, 0, 30, 0, 30, 10, 20, 10],
+            [70, 0, 80, 0, 80, 10, 70, 10])],
+        scores=np.ones(3, np.float32))
+    evaluator = Evaluator(ICDAR2015HmeanMetric())
+    evaluator.process([data_sample])
+    result = evaluator.evaluate(1)
+    # Official counts: cared gts = word, bow-tie, dot, '*' (4); cared dets = 2 (the third lies
+    # in the '###' region); matches: the word, and the bow-tie, whose area is 0 by the shoelace
+    # sum, so IoU = 50 / (100 + 0 - 50) = 1. Precision 2/2, recall 2/4.
+    assert result['icdar2015/precision'] == pytest.approx(1.0)
+    assert result['icdar2015/recall'] == pytest.approx(0.5)
+
+
+def test_metainfo_is_the_mmocr_json_metainfo_as_ocrdataset_has_it(synthetic_root):
+    from mmocr.datasets import OCRDataset
+
+    ours = ICDAR2015Dataset(str(synthetic_root), ann_format='mmocr', split='test')
+    theirs = OCRDataset(ann_file='textdet_test.json', data_root=str(synthetic_root),
+                        data_prefix=dict(img_path=''), test_mode=True)
+    assert theirs.metainfo['category'] == [dict(id=0, name='text')]
+    for key, value in theirs.metainfo.items():
+        assert ours.metainfo[key] == value, key
+    assert ours.metainfo['dataset_name'] == 'icdar2015'  # not in the file: our default
+    # As in mmengine's BaseDataset, the metainfo argument comes before the file's.
+    renamed = ICDAR2015Dataset(str(synthetic_root), ann_format='mmocr', split='test',
+                               metainfo=dict(task_name='renamed'))
+    assert renamed.metainfo['task_name'] == 'renamed'
+    assert renamed.metainfo['category'] == [dict(id=0, name='text')]
+
+
+@pytest.mark.parametrize('fmt', ['paddle', 'icdar'])
+def test_formats_without_metainfo_describe_the_data_as_the_mmocr_json_does(synthetic_root, fmt):
+    ds = ICDAR2015Dataset(str(synthetic_root), ann_format=fmt, split='test')
+    from_json = ICDAR2015Dataset(str(synthetic_root), ann_format='mmocr', split='test').metainfo
+    for key in ('dataset_name', 'task_name', 'category'):
+        assert ds.metainfo[key] == from_json[key], key

@@ -10,7 +10,7 @@ import re
 from typing import List
 
 from .bad_data_log import BadDataLog
-from .text_instance import make_text_instance, parse_numbers
+from .text_instance import InstanceRules, make_text_instance, parse_numbers
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.JPG', '.JPEG', '.PNG')
 NUM_QUAD_COORDS = 8
@@ -21,13 +21,14 @@ def natural_key(name: str):
     return [int(t) if t.isdigit() else t for t in re.split(r'(\d+)', name)]
 
 
-def read_icdar_gt_file(gt_file: str, log: BadDataLog, min_area: float = 1.0) -> List[dict]:
+def read_icdar_gt_file(gt_file: str, log: BadDataLog,
+                       rules: InstanceRules = InstanceRules()) -> List[dict]:
     """Parse one ``gt_img_N.txt``.
 
     Args:
         gt_file (str): Path of the file.
         log (BadDataLog): Collects warnings and counts (bad lines are skipped).
-        min_area (float): See :func:`make_text_instance`.
+        rules (InstanceRules): Policy for unusual polygons and don't-care texts.
 
     Returns:
         list[dict]: mmocr instance dicts in line order.
@@ -46,14 +47,14 @@ def read_icdar_gt_file(gt_file: str, log: BadDataLog, min_area: float = 1.0) -> 
                        f'expected 8 numbers and a transcription, got {line!r:.200}',
                        'line skipped')
             continue
-        instance = make_text_instance(coords, fields[NUM_QUAD_COORDS], where, log, min_area)
+        instance = make_text_instance(coords, fields[NUM_QUAD_COORDS], where, log, rules)
         if instance is not None:
             instances.append(instance)
     return instances
 
 
 def read_icdar_gt_dir(gt_dir: str, img_dir: str, log: BadDataLog,
-                      min_area: float = 1.0) -> List[dict]:
+                      rules: InstanceRules = InstanceRules()) -> List[dict]:
     """Pair ``gt_<stem>.txt`` files with ``<stem>.<ext>`` images and parse them.
 
     An image without a ground-truth file, or a ground-truth file without an image, is
@@ -63,7 +64,7 @@ def read_icdar_gt_dir(gt_dir: str, img_dir: str, log: BadDataLog,
         gt_dir (str): Directory of ``gt_*.txt`` files.
         img_dir (str): Directory of the images.
         log (BadDataLog): Collects warnings and counts.
-        min_area (float): See :func:`make_text_instance`.
+        rules (InstanceRules): Policy for unusual polygons and don't-care texts.
 
     Returns:
         list[dict]: ``dict(img_path, instances, where)`` per image, in natural name order.
@@ -86,7 +87,7 @@ def read_icdar_gt_dir(gt_dir: str, img_dir: str, log: BadDataLog,
                        f'no image {stem}.* in {img_dir}', 'file skipped')
             continue
         entries.append(
-            dict(img_path=images[stem], instances=read_icdar_gt_file(gt_file, log, min_area),
+            dict(img_path=images[stem], instances=read_icdar_gt_file(gt_file, log, rules),
                  where=f'{gt_file}:1'))
     for stem in sorted(set(images) - gt_stems, key=natural_key):
         log.report(BadDataLog.MISSING_ANNOTATION, images[stem],

@@ -1,14 +1,27 @@
 """Reader for MMOCR's ``textdet_{train,test}.json`` (OCRDataset format)."""
 import json
 import os.path as osp
-from typing import List
+from typing import List, NamedTuple
 
 from .bad_data_log import BadDataLog
-from .text_instance import make_text_instance, parse_numbers
+from .text_instance import InstanceRules, make_text_instance, parse_numbers
+
+
+class MMOCRAnnotations(NamedTuple):
+    """What an MMOCR annotation file holds.
+
+    Attributes:
+        metainfo (dict): The file's ``metainfo`` (``{}`` when it has none), e.g.
+            ``dict(dataset_name='icdar2015', task_name='textdet', category=[...])``.
+        entries (list[dict]): ``dict(img_path, instances, where)`` per image (plus
+            ``height``/``width`` when the file gives them).
+    """
+    metainfo: dict
+    entries: List[dict]
 
 
 def read_mmocr_json(ann_file: str, img_root: str, log: BadDataLog,
-                    min_area: float = 1.0) -> List[dict]:
+                    rules: InstanceRules = InstanceRules()) -> MMOCRAnnotations:
     """Parse an MMOCR text detection annotation file.
 
     JSON has no useful line numbers, so warnings name ``file: data_list[i].instances[j]``.
@@ -17,14 +30,14 @@ def read_mmocr_json(ann_file: str, img_root: str, log: BadDataLog,
         ann_file (str): Path of the JSON file.
         img_root (str): Directory ``img_path`` entries are relative to (absolute ones are kept).
         log (BadDataLog): Collects warnings and counts.
-        min_area (float): See :func:`make_text_instance`.
+        rules (InstanceRules): Policy for unusual polygons and don't-care texts.
 
     Returns:
-        list[dict]: ``dict(img_path, instances, where)`` per image (plus ``height``/``width``
-        when the file gives them).
+        MMOCRAnnotations: the file's metainfo and one entry per readable image.
 
     Raises:
-        ValueError: The file is not JSON or has no ``data_list`` list (nothing can be read).
+        ValueError: The file is not JSON, has no ``data_list`` list (nothing can be read) or
+            its ``metainfo`` is not a dict.
     """
     try:
         with open(ann_file, encoding='utf-8-sig') as f:
@@ -34,6 +47,9 @@ def read_mmocr_json(ann_file: str, img_root: str, log: BadDataLog,
     data_list = content.get('data_list') if isinstance(content, dict) else None
     if not isinstance(data_list, list):
         raise ValueError(f'{ann_file}: expected {{"metainfo": ..., "data_list": [...]}}')
+    metainfo = content.get('metainfo', {})
+    if not isinstance(metainfo, dict):
+        raise ValueError(f'{ann_file}: "metainfo" must be a dict, got {type(metainfo).__name__}')
     entries = []
     for i, raw in enumerate(data_list):
         where = f'{ann_file}: data_list[{i}]'
@@ -54,7 +70,7 @@ def read_mmocr_json(ann_file: str, img_root: str, log: BadDataLog,
                            'instance skipped')
                 continue
             instance = make_text_instance(coords, str(raw_instance.get('text', '')),
-                                          instance_where, log, min_area,
+                                          instance_where, log, rules,
                                           ignore=bool(raw_instance.get('ignore', False)))
             if instance is not None:
                 instances.append(instance)
@@ -64,4 +80,4 @@ def read_mmocr_json(ann_file: str, img_root: str, log: BadDataLog,
             if isinstance(raw.get(key), int):
                 entry[key] = raw[key]
         entries.append(entry)
-    return entries
+    return MMOCRAnnotations(metainfo, entries)

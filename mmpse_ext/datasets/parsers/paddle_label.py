@@ -8,11 +8,11 @@ import os.path as osp
 from typing import List
 
 from .bad_data_log import BadDataLog
-from .text_instance import make_text_instance, parse_numbers
+from .text_instance import InstanceRules, make_text_instance, parse_numbers
 
 
 def read_paddle_label_file(label_file: str, img_root: str, log: BadDataLog,
-                           min_area: float = 1.0) -> List[dict]:
+                           rules: InstanceRules = InstanceRules()) -> List[dict]:
     """Parse a PaddleOCR label file.
 
     Args:
@@ -20,7 +20,7 @@ def read_paddle_label_file(label_file: str, img_root: str, log: BadDataLog,
         img_root (str): Directory the image paths in the file are relative to.
         log (BadDataLog): Collects warnings and counts; malformed lines are skipped,
             bad instances are handled as in :func:`make_text_instance`.
-        min_area (float): See :func:`make_text_instance`.
+        rules (InstanceRules): Policy for unusual polygons and don't-care texts.
 
     Returns:
         list[dict]: ``dict(img_path, instances, where)`` per image line, in file order.
@@ -57,7 +57,7 @@ def read_paddle_label_file(label_file: str, img_root: str, log: BadDataLog,
                            'instance skipped')
                 continue
             text = region.get('transcription', '')
-            instance = make_text_instance(coords, str(text), region_where, log, min_area)
+            instance = make_text_instance(coords, str(text), region_where, log, rules)
             if instance is not None:
                 instances.append(instance)
         entries.append(

@@ -1,35 +1,63 @@
 """Turn one parsed text region into an mmocr instance dict, checking its polygon."""
 import math
-from typing import List, Optional, Sequence
+from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 from shapely import make_valid
 from shapely.geometry import Polygon
 
 from .bad_data_log import BadDataLog
 
-#: Transcriptions that mark a don't-care region (ICDAR2015 uses ``###``; PaddleOCR also ``*``).
+#: Transcriptions that mark a don't-care region in training: ICDAR2015's ``###`` and PaddleOCR's
+#: ``*`` (its ``DetLabelEncode`` ignores both).
 IGNORE_TRANSCRIPTIONS = ('###', '*')
+#: The official ICDAR2015 evaluation's only don't-care transcription.
+EVALUATION_IGNORE_TRANSCRIPTIONS = ('###', )
+
+_KEPT_FOR_EVALUATION = 'instance kept as annotated (evaluation ground truth is never changed)'
+
+
+class InstanceRules(NamedTuple):
+    """How the readers treat unusual polygons and which texts mark don't-care regions.
+
+    Attributes:
+        min_area (float): Smallest polygon area (pixels²) that is not degenerate.
+        keep_invalid (bool): False (training): degenerate polygons are dropped and
+            self-intersecting ones ignored. True (evaluation): both are kept as annotated,
+            because the official protocol counts them (see ``docs/evaluation.md``).
+        dont_care_texts (tuple[str]): Transcriptions that make an instance ignored.
+    """
+    min_area: float = 1.0
+    keep_invalid: bool = False
+    dont_care_texts: Tuple[str, ...] = IGNORE_TRANSCRIPTIONS
+
+
+#: The evaluation policy: everything kept as annotated, only ``###`` don't-care.
+EVALUATION_RULES = InstanceRules(keep_invalid=True,
+                                 dont_care_texts=EVALUATION_IGNORE_TRANSCRIPTIONS)
 
 
 def make_text_instance(coords: Sequence[float],
                        text: str,
                        where: str,
                        log: BadDataLog,
-                       min_area: float = 1.0,
+                       rules: InstanceRules = InstanceRules(),
                        ignore: bool = False) -> Optional[dict]:
     """Check a polygon and build the instance dict mmocr's ``LoadOCRAnnotations`` reads.
 
-    Policy: a wrong coordinate count, non-finite values or a degenerate polygon (area below
-    ``min_area``) drop the instance; a self-intersecting polygon is kept but ignored, so its
-    region is excluded from training instead of being learnt with a wrong shape. Every case
-    is warned about and counted in ``log``.
+    Training policy (default rules): a wrong coordinate count, non-finite values or a degenerate
+    polygon (area below ``rules.min_area``) drop the instance; a self-intersecting polygon is
+    kept but ignored, so its region is excluded from training instead of being learnt with a
+    wrong shape. Evaluation policy (``rules.keep_invalid``): degenerate and self-intersecting
+    polygons are kept as annotated, cared unless their text or flag says otherwise; only
+    polygons that cannot be built at all (wrong count, non-finite) are dropped. Every case is
+    warned about and counted in ``log``.
 
     Args:
         coords (Sequence[float]): Flat ``[x1, y1, x2, y2, ...]`` in pixels (already numbers).
-        text (str): Transcription; ``###`` or ``*`` make the instance ignored.
+        text (str): Transcription; one of ``rules.dont_care_texts`` makes the instance ignored.
         where (str): ``file:line`` used in warnings.
         log (BadDataLog): Collects warnings and counts.
-        min_area (float): Smallest polygon area (pixels²) that is not degenerate.
+        rules (InstanceRules): See :class:`InstanceRules`.
         ignore (bool): Ignore flag given by the source (MMOCR JSON), OR-ed with the checks.
 
     Returns:
@@ -49,15 +77,18 @@ def make_text_instance(coords: Sequence[float],
     valid = shape.is_valid
     # a bow-tie's signed lobes cancel in the plain area; measure the repaired shape instead
     area = shape.area if valid else make_valid(shape).area
-    if len(set(points)) < 3 or area < min_area:
+    ignore = bool(ignore) or text in rules.dont_care_texts
+    if len(set(points)) < 3 or area < rules.min_area:
         log.report(BadDataLog.DEGENERATE, where,
-                   f'area {area:.3g} px^2 < {min_area} (points {points})', 'instance skipped')
-        return None
-    ignore = bool(ignore) or text in IGNORE_TRANSCRIPTIONS
-    if not valid:
+                   f'area {area:.3g} px^2 < {rules.min_area} (points {points})',
+                   _KEPT_FOR_EVALUATION if rules.keep_invalid else 'instance skipped')
+        if not rules.keep_invalid:
+            return None
+    elif not valid:
         log.report(BadDataLog.SELF_INTERSECTING, where, f'points {points}',
+                   _KEPT_FOR_EVALUATION if rules.keep_invalid else
                    'instance kept as ignored (excluded from training)')
-        ignore = True
+        ignore = ignore or not rules.keep_invalid
     xs, ys = coords[0::2], coords[1::2]
     return dict(
         polygon=coords,

@@ -2,8 +2,8 @@ import math
 
 import pytest
 
-from mmpse_ext.datasets.parsers import (BadAnnotationWarning, BadDataLog, read_icdar_gt_dir,
-                                        read_icdar_gt_file)
+from mmpse_ext.datasets.parsers import (EVALUATION_RULES, BadAnnotationWarning, BadDataLog,
+                                        InstanceRules, read_icdar_gt_dir, read_icdar_gt_file)
 
 
 def _write(path, lines, bom=True, newline='\r\n'):
@@ -69,6 +69,38 @@ def test_every_bad_line_is_warned_with_file_and_line_and_counted(tmp_path):
     assert [(i['text'], i['ignore']) for i in instances] == [
         ('good', False), ('bowtie', True), ('good too', False)]
     assert all(math.isfinite(c) for i in instances for c in i['polygon'])
+
+
+def test_evaluation_rules_keep_the_ground_truth_as_annotated(tmp_path):
+    gt = _write(tmp_path / 'gt_img_7.txt', [
+        '10,10,60,10,60,30,10,30,good',         # 1
+        '10,10,60,10,60,30,short',              # 2 cannot be a polygon: skipped
+        '10,10,10,10,10,10,10,10,word',         # 3 all points equal: kept
+        '10,10,20,20,30,30,40,40,word',         # 4 collinear: kept
+        '10,10,60,30,60,10,10,30,bowtie',       # 5 self-intersecting: kept and cared
+        '10,10,60,10,60,30,10,30,*',            # 6 '*' is a word for the official protocol
+        '10,10,60,10,60,30,10,30,###',          # 7 don't-care
+        '10,10,10.5,10,10.5,10.5,10,10.5,tiny',  # 8 area 0.25 < min_area: kept
+    ])
+    log = BadDataLog()
+    with pytest.warns(BadAnnotationWarning) as record:
+        instances = read_icdar_gt_file(gt, log, EVALUATION_RULES)
+    assert [(i['text'], i['ignore']) for i in instances] == [
+        ('good', False), ('word', False), ('word', False), ('bowtie', False), ('*', False),
+        ('###', True), ('tiny', False)]
+    assert instances[3]['polygon'] == [10, 10, 60, 30, 60, 10, 10, 30]
+    assert log.as_dict() == {BadDataLog.MALFORMED_LINE: 1, BadDataLog.DEGENERATE: 3,
+                             BadDataLog.SELF_INTERSECTING: 1}
+    messages = [str(w.message) for w in record]
+    for line_no in (3, 4, 5, 8):
+        assert any(m.startswith(f'{gt}:{line_no}: ') and 'kept as annotated' in m
+                   for m in messages), line_no
+    # A dataset option may name other don't-care texts.
+    rules = EVALUATION_RULES._replace(dont_care_texts=('###', '*'))
+    with pytest.warns(BadAnnotationWarning):
+        ignored = [i['ignore'] for i in read_icdar_gt_file(gt, BadDataLog(), rules)]
+    assert ignored == [False, False, False, False, True, True, False]
+    assert InstanceRules().keep_invalid is False  # the training default
 
 
 def test_empty_file_gives_no_instances(tmp_path):

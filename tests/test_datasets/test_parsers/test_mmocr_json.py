@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from mmpse_ext.datasets.parsers import BadAnnotationWarning, BadDataLog, read_mmocr_json
+from mmpse_ext.datasets.parsers import (EVALUATION_RULES, BadAnnotationWarning, BadDataLog,
+                                        read_mmocr_json)
 
 
 def _write(path, content):
@@ -11,7 +12,7 @@ def _write(path, content):
 
 
 def test_reads_ocrdataset_format(tmp_path):
-    meta = dict(task_name='textdet')
+    meta = dict(dataset_name='toy', task_name='textdet', category=[dict(id=0, name='text')])
     ann = _write(tmp_path / 'textdet_train.json', dict(metainfo=meta, data_list=[
         dict(img_path='textdet_imgs/train/img_1.jpg', height=720, width=1280, instances=[
             dict(polygon=[0, 0, 10, 0, 10, 10, 0, 10], bbox=[0, 0, 10, 10], bbox_label=0,
@@ -21,7 +22,8 @@ def test_reads_ocrdataset_format(tmp_path):
             dict(polygon=[40, 0, 50, 0, 50, 10, 40, 10], ignore=False, text='###'),
         ])]))
     log = BadDataLog()
-    entries = read_mmocr_json(ann, '/root', log)
+    metainfo, entries = read_mmocr_json(ann, '/root', log)
+    assert metainfo == meta
     assert log.as_dict() == {}
     assert entries[0]['img_path'] == '/root/textdet_imgs/train/img_1.jpg'
     assert (entries[0]['height'], entries[0]['width']) == (720, 1280)
@@ -45,7 +47,8 @@ def test_every_bad_case_is_warned_and_counted(tmp_path):
     ]))
     log = BadDataLog()
     with pytest.warns(BadAnnotationWarning) as record:
-        entries = read_mmocr_json(ann, '', log)
+        metainfo, entries = read_mmocr_json(ann, '', log)
+    assert metainfo == {}  # the file has none
     assert len(record) == 8
     assert str(record[2].message).startswith(f'{ann}: data_list[2].instances[0]: malformed')
     assert log.as_dict() == {
@@ -57,9 +60,16 @@ def test_every_bad_case_is_warned_and_counted(tmp_path):
     }
     assert [(i['text'], i['ignore']) for i in entries[0]['instances']] == [
         ('', True), ('fine', False)]
+    # Evaluation keeps the degenerate and the self-intersecting polygon, cared.
+    with pytest.warns(BadAnnotationWarning):
+        _, entries = read_mmocr_json(ann, '', BadDataLog(), EVALUATION_RULES)
+    assert [(i['polygon'], i['ignore']) for i in entries[0]['instances']] == [
+        ([0, 0, 0, 0, 0, 0, 0, 0], False), ([0, 0, 10, 10, 10, 0, 0, 10], False),
+        ([0, 0, 10, 0, 10, 10, 0, 10], False)]
 
 
-@pytest.mark.parametrize('content', ['{"data_list": [', '[]', '{"metainfo": {}}'])
+@pytest.mark.parametrize('content', ['{"data_list": [', '[]', '{"metainfo": {}}',
+                                     '{"metainfo": [], "data_list": []}'])
 def test_unreadable_file_raises_naming_it(tmp_path, content):
     path = tmp_path / 'broken.json'
     path.write_text(content)

@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from mmpse_ext.datasets.parsers import BadAnnotationWarning, BadDataLog, read_paddle_label_file
+from mmpse_ext.datasets.parsers import (EVALUATION_RULES, BadAnnotationWarning, BadDataLog,
+                                        read_paddle_label_file)
 
 
 def _label(regions):
@@ -27,6 +28,22 @@ def test_reads_the_seed_format(tmp_path):
     assert instances[0]['polygon'] == [377, 117, 463, 117, 465, 130, 378, 130]
     assert [(i['text'], i['ignore']) for i in instances] == [
         ('Genaxis Theatre', False), ('###', True), ('*', True)]
+
+
+def test_evaluation_rules_care_for_star_and_keep_invalid_polygons(tmp_path):
+    regions = GOOD + [{'transcription': 'bowtie', 'points': [[0, 0], [10, 10], [10, 0], [0, 10]]},
+                      {'transcription': 'flat', 'points': [[0, 0], [5, 5], [10, 10]]}]
+    path = tmp_path / 'test_icdar2015_label.txt'
+    path.write_text(f'img_1.jpg\t{_label(regions)}\n', encoding='utf-8')
+    with pytest.warns(BadAnnotationWarning) as record:
+        entries = read_paddle_label_file(str(path), '', BadDataLog(), EVALUATION_RULES)
+    messages = [str(w.message) for w in record]
+    for region in (3, 4):
+        assert any(m.startswith(f'{path}:1 (region {region})') and 'kept as annotated' in m
+                   for m in messages), region
+    assert [(i['text'], i['ignore']) for i in entries[0]['instances']] == [
+        ('Genaxis Theatre', False), ('###', True), ('*', False), ('bowtie', False),
+        ('flat', False)]
 
 
 def test_bom_crlf_and_curved_polygons(tmp_path):
