@@ -24,9 +24,19 @@ TORCH_LIBRARY(pse_ext, m) {
       "(Tensor labels, Tensor areas, Tensor score_sums, Tensor boxes)");
   // The same expansion on the bilinear upsampling (align_corners=False, integer factor `scale`)
   // of low-resolution logits [K, h, w] float32 (0 = text, K-1 = smallest kernel), cropped to the
-  // top-left [height, width]: kernel k = (logit k > 0) and (text logit > 0), score =
-  // sigmoid(text logit). The full-resolution maps are never materialised.
+  // top-left [height, width]: kernel k = (logit k > logit_threshold) and (text logit >
+  // logit_threshold), score = sigmoid(text logit). The full-resolution maps are never
+  // materialised.
   m.def(
       "progressive_scale_expansion_from_logits(Tensor logits, int scale, int height, int width, "
-      "int min_area) -> (Tensor labels, Tensor areas, Tensor score_sums, Tensor boxes)");
+      "int min_area, float logit_threshold=0.0) -> "
+      "(Tensor labels, Tensor areas, Tensor score_sums, Tensor boxes)");
+  // The expansion from bit-packed masks, packed [H, W] uint8 with bit k = "in kernel k" for
+  // k < num_levels (bit 0 = text map; higher bits are ignored), and score = sigmoid of the
+  // bilinear upsampling of the low-resolution text logits [h, w] float32 by `scale`, cropped to
+  // [H, W]. The form an accelerator hands over after upsampling and thresholding on the device.
+  m.def(
+      "progressive_scale_expansion_packed(Tensor packed, int num_levels, Tensor text_logits, "
+      "int scale, int min_area) -> (Tensor labels, Tensor areas, Tensor score_sums, "
+      "Tensor boxes)");
 }

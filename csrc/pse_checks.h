@@ -1,8 +1,10 @@
-// Input validation shared by the CPU and CUDA kernels of pse_ext::progressive_scale_expansion.
+// Input validation of the pse_ext ops, shared by their CPU and CUDA kernels. Every message names
+// the op and the argument and prints the offending value.
 #pragma once
 
 #include <ATen/ATen.h>
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 
@@ -46,7 +48,7 @@ namespace pse_ext {
 
 // Input checks of pse_ext::progressive_scale_expansion_from_logits; messages print the bad value.
 inline void check_pse_logits_inputs(const at::Tensor& logits, int64_t scale, int64_t height,
-                                    int64_t width, int64_t min_area,
+                                    int64_t width, int64_t min_area, double logit_threshold,
                                     c10::DeviceType device_type) {
   constexpr const char* name = "progressive_scale_expansion_from_logits";
   TORCH_CHECK(logits.dim() == 3, name, ": logits should be a 3D tensor [K, h, w], got ",
@@ -67,9 +69,53 @@ inline void check_pse_logits_inputs(const at::Tensor& logits, int64_t scale, int
               ": width should be in [0, scale * w] = [0, ", scale * logits.size(2), "], got ",
               width);
   TORCH_CHECK(min_area >= 0, name, ": min_area should be >= 0, got ", min_area);
+  TORCH_CHECK(!std::isnan(logit_threshold), name, ": logit_threshold should be a number, got ",
+              logit_threshold);
   TORCH_CHECK(height * width < (int64_t{1} << 29), name,
               ": at most 2^29 output pixels are supported, got height x width = ", height, " x ",
               width);
+}
+
+// Input checks of pse_ext::progressive_scale_expansion_packed.
+inline void check_pse_packed_inputs(const at::Tensor& packed, int64_t num_levels,
+                                    const at::Tensor& text_logits, int64_t scale,
+                                    int64_t min_area, c10::DeviceType device_type) {
+  constexpr const char* name = "progressive_scale_expansion_packed";
+  TORCH_CHECK(packed.dim() == 2, name, ": packed should be a 2D tensor [H, W], got ",
+              packed.dim(), "D with shape ", packed.sizes());
+  TORCH_CHECK(packed.scalar_type() == at::kByte, name, ": packed should be uint8, got ",
+              packed.scalar_type());
+  TORCH_CHECK(packed.device().type() == device_type, name, ": packed should be on a ",
+              device_type, " device, got ", packed.device());
+  TORCH_CHECK(num_levels >= 1 && num_levels <= 8, name,
+              ": num_levels should be in [1, 8] (one bit per level in a byte), got ", num_levels);
+  TORCH_CHECK(text_logits.dim() == 2, name, ": text_logits should be a 2D tensor [h, w], got ",
+              text_logits.dim(), "D with shape ", text_logits.sizes());
+  TORCH_CHECK(text_logits.scalar_type() == at::kFloat, name,
+              ": text_logits should be float32, got ", text_logits.scalar_type());
+  TORCH_CHECK(text_logits.device() == packed.device(), name,
+              ": text_logits should be on the same device as packed (", packed.device(),
+              "), got ", text_logits.device());
+  TORCH_CHECK(scale >= 1 && scale <= 64, name, ": scale should be an integer in [1, 64], got ",
+              scale);
+  TORCH_CHECK(packed.size(0) <= scale * text_logits.size(0) &&
+                  packed.size(1) <= scale * text_logits.size(1),
+              name, ": packed [H, W] = ", packed.sizes(), " should fit in scale * text_logits = [",
+              scale * text_logits.size(0), ", ", scale * text_logits.size(1), "]");
+  TORCH_CHECK(min_area >= 0, name, ": min_area should be >= 0, got ", min_area);
+  TORCH_CHECK(packed.size(0) * packed.size(1) < (int64_t{1} << 29), name,
+              ": at most 2^29 pixels are supported, got H x W = ", packed.size(0), " x ",
+              packed.size(1));
+}
+
+// The largest float32 <= `threshold`: for every float32 x, x > result exactly when x > threshold,
+// so comparing in float32 keeps the double threshold's meaning.
+inline float float_threshold_below(double threshold) {
+  float result = static_cast<float>(threshold);
+  if (static_cast<double>(result) > threshold) {
+    result = std::nextafter(result, -std::numeric_limits<float>::infinity());
+  }
+  return result;
 }
 
 }  // namespace pse_ext

@@ -1,7 +1,8 @@
 // Progressive scale expansion (PSENet) on the CPU, single-threaded.
 //
-// Semantics (official PSENet, DESIGN.md section 3): seeds are the 4-connected components of the
-// smallest kernel with at least min_area pixels, all their pixels queued in raster order. For
+// Semantics (official PSENet; reference_pse in tests/test_ops/test_pse.py is the pure-Python
+// reference): seeds are the 4-connected components of the smallest kernel with at least
+// min_area pixels, all their pixels queued in raster order. For
 // each level k = K-2 ... 0 the FIFO queue is drained: a popped pixel labels every 4-neighbour
 // (order up, down, left, right) that is in kernel k and still unlabelled, and queues it; a pixel
 // that labelled nothing is carried, in pop order, to the queue of the next level.

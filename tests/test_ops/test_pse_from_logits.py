@@ -19,7 +19,9 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from test_pse import reference_pse
 
+from mmpse_ext.models.postprocessors.kernel_masks import logit_threshold
 from mmpse_ext.ops import (PSEResult, progressive_scale_expansion,
                            progressive_scale_expansion_from_logits)
 
@@ -133,7 +135,7 @@ def test_real_logits_give_identical_labels_when_no_pixel_is_near_zero(scale):
 
 def test_touching_instances_split_like_the_unfused_op():
     """Two seeds in one text region: the middle kernel decides the split (the 3×20 strip of
-    DESIGN.md section 3 at 1/4 resolution, built from integer logits)."""
+    tests/test_ops/test_pse.py at 1/4 resolution, built from integer logits)."""
     text = torch.full((3, 20), 2.0)
     middle = torch.full((3, 20), -2.0)
     middle[:, :15] = 2.0
@@ -268,8 +270,56 @@ def test_fuzz_random_inputs_never_crash():
     assert 500 < num_valid < 1800  # both branches are exercised
 
 
-@pytest.mark.needs_cuda
-def test_cuda_logits_raise_an_actionable_error():
-    with pytest.raises(ValueError, match='only a CPU kernel'):
-        progressive_scale_expansion_from_logits(torch.zeros(2, 4, 5, device='cuda'), 4, (16, 20),
-                                                0)
+@pytest.mark.parametrize('probability', [0.2, 0.5, 0.7, 0.93])
+def test_probability_threshold_matches_an_independent_reference(probability):
+    """MMOCR's binarisation: kernel k = sigmoid(up_k) > p and sigmoid(up_0) > p, expanded by the
+    pure-Python reference. The op compares logits with logit(p) instead, so a mask may differ
+    only where sigmoid(up) is within float32 rounding of p; labels are identical whenever no
+    pixel is that close, the common case (checked)."""
+    rng = np.random.default_rng(int(probability * 100))
+    identical = 0
+    for _ in range(6):
+        logits = word_logits(4, 10, 14, 4, rng, integer=False)
+        out_size = (38, 56)
+        probabilities = upsample(logits, 4, out_size).sigmoid()
+        masks = probabilities > probability
+        masks[1:] &= masks[:1]
+        near = (probabilities - probability).abs() <= 1e-6
+        threshold = logit_threshold(probability)
+        for channel in range(4):  # K = 1, min_area = 0: labelled pixels = the thresholded map
+            single = progressive_scale_expansion_from_logits(
+                logits[channel:channel + 1], 4, out_size, 0, threshold)
+            differs = (single.labels > 0) != (probabilities[channel] > probability)
+            assert not bool((differs & ~near[channel]).any())
+        if bool(near.any()):
+            continue
+        identical += 1
+        expected = reference_pse(masks.numpy(), 3)
+        result = progressive_scale_expansion_from_logits(logits, 4, out_size, 3, threshold)
+        np.testing.assert_array_equal(result.labels.numpy(), expected)
+        assert result.areas.tolist() == [int((expected == i).sum())
+                                         for i in range(1, expected.max() + 1)]
+    assert identical >= 4
+
+
+def test_threshold_changes_the_masks_monotonically():
+    """A higher threshold can only shrink the labelled area (no instance grows)."""
+    rng = np.random.default_rng(3)
+    logits = word_logits(1, 16, 20, 5, rng, integer=False)
+    areas = [int((progressive_scale_expansion_from_logits(
+        logits, 4, (64, 80), 0, logit_threshold(p)).labels > 0).sum())
+        for p in (0.1, 0.3, 0.5, 0.7, 0.9)]
+    assert areas == sorted(areas, reverse=True) and areas[0] > areas[-1] > 0
+
+
+def test_nan_threshold_is_rejected():
+    with pytest.raises(RuntimeError, match='logit_threshold should be a number, got nan'):
+        progressive_scale_expansion_from_logits(torch.zeros(2, 4, 5), 4, (16, 20), 0,
+                                                float('nan'))
+
+
+def test_opcheck_with_threshold():
+    rng = np.random.default_rng(5)
+    logits = word_logits(3, 12, 16, 4, rng, integer=False)
+    op = torch.ops.pse_ext.progressive_scale_expansion_from_logits.default
+    torch.library.opcheck(op, (logits, 4, 48, 64, 2, 1.25))

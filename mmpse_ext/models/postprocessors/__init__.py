@@ -1,4 +1,3 @@
-from .pse_postprocessor import PSEPostprocessor
-from .upsampled_sign import upsampled_positive_mask
+from .pse_postprocessor import CUDA_DECODE_PATHS, PSEPostprocessor
 
-__all__ = ['PSEPostprocessor', 'upsampled_positive_mask']
+__all__ = ['CUDA_DECODE_PATHS', 'PSEPostprocessor']

@@ -4,14 +4,18 @@ from typing import List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 import torch
-import torch.nn.functional as F
 from mmengine.structures import InstanceData
 from mmocr.models.textdet.postprocessors.base import BaseTextDetPostProcessor
 from torch import Tensor
 
-from mmpse_ext.ops import progressive_scale_expansion, progressive_scale_expansion_from_logits
+from mmpse_ext.ops import (PSEResult, extension, pack_kernel_masks, progressive_scale_expansion,
+                           progressive_scale_expansion_from_logits,
+                           progressive_scale_expansion_packed)
 from mmpse_ext.registry import MODELS
-from .upsampled_sign import upsampled_positive_mask
+from .kernel_masks import logit_threshold, upsampled_kernel_masks, upsampled_text_score
+
+# How logits on an accelerator are decoded (``cuda_decode``).
+CUDA_DECODE_PATHS = ('host_expand', 'device_bfs')
 
 
 @MODELS.register_module()
@@ -20,17 +24,32 @@ class PSEPostprocessor(BaseTextDetPostProcessor):
 
     Steps (PaddleOCR's ``PSEPostProcess`` with ``scale=1``): the logits are upsampled
     ×``logit_stride`` (bilinear, ``align_corners=False``) to the input resolution and cropped to
-    the un-padded ``img_shape``; score = sigmoid(text logit); kernel ``i`` = (logit ``i`` > 0) ∧
-    (text logit > 0); seeds = 4-connected components of the smallest kernel with at least
-    ``min_kernel_area`` pixels, grown through the larger kernels by the op. An instance is kept
-    only if its area ≥ ``min_text_area`` **and** its mean score ≥ ``score_threshold`` (MMOCR's
-    own ``PSEPostprocessor`` keeps it when either passes). Area and mean score come from the op's
-    per-instance statistics; contours are traced on each instance's bounding-box crop of the
-    label map, so no step scans the full image once per instance. On CPU inputs one fused op
-    (:func:`~mmpse_ext.ops.progressive_scale_expansion_from_logits`) upsamples, thresholds and
-    expands row by row without materialising the full-resolution maps. On CUDA inputs the maps
-    are upsampled on the device and stay there: only the statistics and the kept instances'
-    crops reach the host.
+    the un-padded ``img_shape``; score = sigmoid(text logit); kernel ``i`` = (sigmoid(logit
+    ``i``) > ``min_kernel_confidence``) ∧ (sigmoid(text logit) > ``min_kernel_confidence``),
+    MMOCR's binarisation, evaluated as a comparison of the logits with
+    logit(``min_kernel_confidence``); seeds = 4-connected components of the smallest kernel with
+    at least ``min_kernel_area`` pixels, grown through the larger kernels by the op. An instance
+    is kept only if its area ≥ ``min_text_area`` **and** its mean score ≥ ``score_threshold``
+    (MMOCR's own ``PSEPostprocessor`` keeps it when either passes). Area and mean score come from
+    the op's per-instance statistics; contours are traced on each instance's bounding-box crop of
+    the label map, so no step scans the full image once per instance.
+
+    Where the decode runs:
+
+    - CPU logits: one fused op
+      (:func:`~mmpse_ext.ops.progressive_scale_expansion_from_logits`) upsamples, thresholds and
+      expands row by row without materialising the full-resolution maps.
+    - Logits on an accelerator, ``cuda_decode='host_expand'`` (default): upsampling, thresholds
+      and bit-packing run on the device (:func:`~mmpse_ext.ops.pack_kernel_masks`), one byte
+      per pixel and the low-resolution text logits are copied to the host, and the CPU expands
+      (:func:`~mmpse_ext.ops.progressive_scale_expansion_packed`). Needs no CUDA kernel of ours.
+    - ``cuda_decode='device_bfs'``: the masks and the score map stay on the device and the
+      op's CUDA kernel expands there; only the statistics and the kept instances' crops reach the
+      host. If the loaded extension has no kernel for the device, ``host_expand`` runs instead,
+      with one warning.
+
+    Both accelerator paths give the CPU path's instances (same masks, same expansion);
+    ``tools/benchmark_postprocess.py`` times them against each other.
 
     ``quad`` = corners of the minimum-area rectangle (of the outer contour, whose convex hull is
     the instance's), ``poly`` = outer contour (``CHAIN_APPROX_SIMPLE``; an instance thinner than
@@ -46,6 +65,10 @@ class PSEPostprocessor(BaseTextDetPostProcessor):
         min_kernel_area (int): minimum pixel count of a seed (smallest-kernel component).
         min_text_area (int): minimum pixel count of a kept instance.
         logit_stride (int): input size / logit size; one of 2, 4, 8.
+        min_kernel_confidence (float): probability threshold in (0, 1) of the text and kernel
+            masks (MMOCR's name and meaning); 0.5 = logit 0.
+        cuda_decode (str): decode path for logits on an accelerator, ``'host_expand'`` or
+            ``'device_bfs'`` (see above).
         train_cfg (dict, optional): passed to MMOCR's base class.
         test_cfg (dict, optional): passed to MMOCR's base class.
     """
@@ -57,6 +80,8 @@ class PSEPostprocessor(BaseTextDetPostProcessor):
                  min_kernel_area: int = 16,
                  min_text_area: int = 16,
                  logit_stride: int = 4,
+                 min_kernel_confidence: float = 0.5,
+                 cuda_decode: str = 'host_expand',
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None) -> None:
         if text_repr_type not in ('quad', 'poly'):
@@ -68,6 +93,13 @@ class PSEPostprocessor(BaseTextDetPostProcessor):
         if logit_stride not in (2, 4, 8):
             raise ValueError(f'PSEPostprocessor: logit_stride must be 2, 4 or 8, got '
                              f'{logit_stride}')
+        if cuda_decode not in CUDA_DECODE_PATHS:
+            raise ValueError(f'PSEPostprocessor: cuda_decode must be one of {CUDA_DECODE_PATHS}, '
+                             f'got {cuda_decode!r}')
+        try:
+            threshold = logit_threshold(min_kernel_confidence)
+        except ValueError as error:
+            raise ValueError(f'PSEPostprocessor: {error}') from None
         super().__init__(
             text_repr_type=text_repr_type, rescale_fields=list(rescale_fields),
             train_cfg=train_cfg, test_cfg=test_cfg)
@@ -75,6 +107,9 @@ class PSEPostprocessor(BaseTextDetPostProcessor):
         self.min_kernel_area = int(min_kernel_area)
         self.min_text_area = int(min_text_area)
         self.logit_stride = logit_stride
+        self.min_kernel_confidence = min_kernel_confidence
+        self.logit_threshold = threshold
+        self.cuda_decode = cuda_decode
 
     def get_text_instances(self, pred_results: Tensor, data_sample, **kwargs):
         """Fill ``data_sample.pred_instances`` from one image's logits.
@@ -119,21 +154,11 @@ class PSEPostprocessor(BaseTextDetPostProcessor):
         height, width = (full_h, full_w) if img_shape is None else (
             min(int(img_shape[0]), full_h), min(int(img_shape[1]), full_w))
 
-        if logits.device.type == 'cpu':
-            # Fused op: upsampling, thresholds and score sums row by row inside the expansion.
-            result = progressive_scale_expansion_from_logits(
-                logits, stride, (height, width), self.min_kernel_area)
-        else:
-            kernels = upsampled_positive_mask(logits, stride, (height, width))
-            kernels[1:] &= kernels[:1]
-            score = F.interpolate(
-                logits[None, :1], scale_factor=stride, mode='bilinear', align_corners=False)
-            score = score[0, 0, :height, :width].sigmoid().contiguous()
-            result = progressive_scale_expansion(kernels, score, self.min_kernel_area)
+        result = self.expand(logits, (height, width))
 
         # One host transfer for the statistics: area, score sum, box (exact in float64).
         stats = torch.cat([
-            result.areas.double()[:, None], result.score_sums[:, None],
+            result.areas.double().unsqueeze(1), result.score_sums.unsqueeze(1),
             result.boxes.double()
         ], dim=1).cpu().numpy()
         areas, score_sums, boxes = stats[:, 0], stats[:, 1], stats[:, 2:].astype(np.int64)
@@ -152,6 +177,72 @@ class PSEPostprocessor(BaseTextDetPostProcessor):
         ]
         return polygons, mean_scores[keep].tolist()
 
+    def expand(self, logits: Tensor, out_size: Tuple[int, int]) -> PSEResult:
+        """Instances of one image's logits by the path for their device (see the class doc).
+
+        Args:
+            logits (Tensor): ``[K, h, w]`` float32, on the CPU or an accelerator.
+            out_size (tuple[int, int]): (H, W) <= ``logit_stride`` × (h, w) to label.
+
+        Returns:
+            PSEResult: label map and per-instance statistics (on the CPU, or on the logits'
+            device for ``device_bfs``).
+        """
+        if logits.device.type == 'cpu':
+            # Fused op: upsampling, thresholds and score sums row by row inside the expansion.
+            return progressive_scale_expansion_from_logits(
+                logits, self.logit_stride, out_size, self.min_kernel_area, self.logit_threshold)
+        if self._device_path(logits.device) == 'device_bfs':
+            return self.expand_on_device(logits, out_size)
+        return self.expand_on_host(logits, out_size)
+
+    def _device_path(self, device: torch.device) -> str:
+        """``cuda_decode``, or ``'host_expand'`` (warned once) when the loaded extension has no
+        expansion kernel for ``device``."""
+        if self.cuda_decode == 'device_bfs' and not extension.has_kernel(
+                'progressive_scale_expansion', device.type):
+            extension.warn_once(
+                f'PSEPostprocessor.device_bfs:{device.type}',
+                f"PSEPostprocessor(cuda_decode='device_bfs'): mmpse_ext._C has no "
+                f'{extension.dispatch_key(device.type)} kernel in this build, so logits on '
+                f"{device} are decoded with cuda_decode='host_expand' (expansion on the CPU). "
+                '`python tools/collect_env.py` shows how the extension was built.')
+            return 'host_expand'
+        return self.cuda_decode
+
+    def expand_on_host(self, logits: Tensor, out_size: Tuple[int, int]) -> PSEResult:
+        """``host_expand``: masks made and bit-packed where the logits are, expansion on the CPU.
+
+        Args:
+            logits (Tensor): ``[K, h, w]`` float32, K <= 8, on any device.
+            out_size (tuple[int, int]): (H, W) to label.
+
+        Returns:
+            PSEResult: on the CPU.
+        """
+        if logits.shape[0] > 8:
+            raise ValueError('PSEPostprocessor: decoding on an accelerator packs the kernels '
+                             f'into one byte per pixel, so K <= 8; got K = {logits.shape[0]}')
+        masks = upsampled_kernel_masks(logits, self.logit_stride, out_size, self.logit_threshold)
+        packed = pack_kernel_masks(masks).cpu()
+        text_logits = logits.select(0, 0).cpu()
+        return progressive_scale_expansion_packed(packed, logits.shape[0], text_logits,
+                                                  self.logit_stride, self.min_kernel_area)
+
+    def expand_on_device(self, logits: Tensor, out_size: Tuple[int, int]) -> PSEResult:
+        """``device_bfs``: masks, score map and expansion on the logits' device.
+
+        Args:
+            logits (Tensor): ``[K, h, w]`` float32.
+            out_size (tuple[int, int]): (H, W) to label.
+
+        Returns:
+            PSEResult: on the logits' device.
+        """
+        masks = upsampled_kernel_masks(logits, self.logit_stride, out_size, self.logit_threshold)
+        score = upsampled_text_score(logits, self.logit_stride, out_size)
+        return progressive_scale_expansion(masks, score, self.min_kernel_area)
+
     @staticmethod
     def _instance_crops(labels: Tensor, boxes: Sequence[Sequence[int]]) -> List[np.ndarray]:
         """Bounding-box crops of the label map, as host arrays.
@@ -168,7 +259,8 @@ class PSEPostprocessor(BaseTextDetPostProcessor):
             label_map = labels.numpy()
             return [label_map[y0:y1 + 1, x0:x1 + 1] for x0, y0, x1, y1 in boxes]
         # On an accelerator: one gather and one transfer for all crops together.
-        pieces = [labels[y0:y1 + 1, x0:x1 + 1].reshape(-1) for x0, y0, x1, y1 in boxes]
+        pieces = [labels.narrow(0, y0, y1 - y0 + 1).narrow(1, x0, x1 - x0 + 1).reshape(-1)
+                  for x0, y0, x1, y1 in boxes]
         flat = torch.cat(pieces).cpu().numpy()
         sizes = [(y1 - y0 + 1, x1 - x0 + 1) for x0, y0, x1, y1 in boxes]
         offsets = np.cumsum([0] + [h * w for h, w in sizes])

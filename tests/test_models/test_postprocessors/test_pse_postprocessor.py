@@ -1,13 +1,18 @@
-"""PSEPostprocessor: hand-built logits → exact polygons; AND filter; rescale; naive parity."""
+"""PSEPostprocessor: hand-built logits → exact polygons; AND filter; rescale; naive parity;
+every decode path (CPU fused, host_expand, device_bfs) and the CUDA dispatch on CPU."""
+import warnings
+
 import cv2
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from cuda_typed_tensor import PSE_CALLS, CudaTypedTensor, cuda_typed, emulate_pse_cuda_kernels
 from mmocr.structures import TextDetDataSample
 
-from mmpse_ext.models.postprocessors import PSEPostprocessor
-from mmpse_ext.ops import progressive_scale_expansion
+from mmpse_ext.models.postprocessors import CUDA_DECODE_PATHS, PSEPostprocessor
+from mmpse_ext.ops import (extension, progressive_scale_expansion,
+                           progressive_scale_expansion_from_logits)
 
 # Low-resolution (1/4) logits: +HIGH inside, BACKGROUND elsewhere. With a background this
 # negative the ×4 bilinear upsampling is positive exactly on the fully-inside cells, so low-res
@@ -242,26 +247,116 @@ def test_polys_equal_full_image_contours(seed):
             assert np.array_equal(polygon.reshape(-1, 2), contour.astype(np.float32))
 
 
+def _exact_logits(seed):
+    """Multiples of 1/8: every ×4 interpolation step is exact in float32 on every path (ties at
+    the threshold included), so all paths must agree exactly."""
+    return torch.round(_smooth_random_logits(seed) * 8) / 8
+
+
+def _assert_same_result(result, expected):
+    assert torch.equal(result.labels.cpu(), expected.labels)
+    assert torch.equal(result.areas.cpu(), expected.areas)
+    assert torch.equal(result.boxes.cpu(), expected.boxes)
+    torch.testing.assert_close(result.score_sums.cpu(), expected.score_sums, rtol=1e-5,
+                               atol=1e-5)
+
+
 @pytest.mark.parametrize('seed', [0, 1, 2])
-def test_cpu_fused_op_and_the_cuda_path_give_the_same_instances(seed):
-    """CPU decode runs the fused op; CUDA inputs take upsampled_positive_mask + the op. Run the
-    latter on CPU tensors: same labels and statistics. The two round differently, so logits are
-    multiples of 1/8 here: every interpolation step is then exact in both, ties at 0 included."""
-    from mmpse_ext.models.postprocessors import upsampled_positive_mask
-    from mmpse_ext.ops import progressive_scale_expansion_from_logits
-    logits = torch.round(_smooth_random_logits(seed) * 8) / 8
-    up = F.interpolate(logits[None], scale_factor=4, mode='bilinear', align_corners=False)[0]
+def test_accelerator_paths_on_cpu_tensors_equal_the_fused_path(seed):
+    """host_expand (masks bit-packed, expanded from the bytes) and device_bfs (unpacked masks,
+    score map, mask op) run on CPU tensors: the fused CPU path's labels and statistics."""
+    postprocessor = PSEPostprocessor()
+    logits = _exact_logits(seed)
     size = (150, 222)  # cropped, as for a padded batch
-    fused = progressive_scale_expansion_from_logits(logits, 4, size, 16)
-    kernels = upsampled_positive_mask(logits, 4, size)
-    kernels[1:] &= kernels[:1]
-    score = up[0, :size[0], :size[1]].sigmoid().contiguous()
-    device_path = progressive_scale_expansion(kernels, score, 16)
+    fused = postprocessor.expand(logits, size)
     assert len(fused.areas) > 0
-    assert torch.equal(fused.labels, device_path.labels)
-    assert torch.equal(fused.areas, device_path.areas)
-    assert torch.equal(fused.boxes, device_path.boxes)
-    torch.testing.assert_close(fused.score_sums, device_path.score_sums, rtol=1e-5, atol=1e-5)
+    _assert_same_result(postprocessor.expand_on_host(logits, size), fused)
+    _assert_same_result(postprocessor.expand_on_device(logits, size), fused)
+
+
+@pytest.mark.parametrize('probability', [0.3, 0.5, 0.8])
+def test_min_kernel_confidence_is_mmocrs_threshold_on_every_path(probability):
+    """Reference: MMOCR's binarisation sigmoid(upsampled logit) > p (kernels masked by the text
+    map) on torch's upsampling, expanded by the mask op (itself checked against the pure-Python
+    reference in tests/test_ops/test_pse.py)."""
+    postprocessor = PSEPostprocessor(min_kernel_confidence=probability)
+    logits = _exact_logits(3)
+    size = (160, 224)
+    up = F.interpolate(logits[None], scale_factor=4, mode='bilinear', align_corners=False)[0]
+    probabilities = up.sigmoid()
+    # No pixel within rounding of p, except exact ties (logit 0 for p = 0.5: not inside in both)
+    close = (probabilities - probability).abs() < 1e-6
+    assert not bool((close & (up != postprocessor.logit_threshold)).any())
+    masks = probabilities > probability
+    masks[1:] &= masks[:1]
+    expected = progressive_scale_expansion(masks, probabilities[0].contiguous(), 16)
+    assert len(expected.areas) > 0
+    _assert_same_result(postprocessor.expand(logits, size), expected)
+    _assert_same_result(postprocessor.expand_on_host(logits, size), expected)
+    _assert_same_result(postprocessor.expand_on_device(logits, size), expected)
+    cuda_result = postprocessor.expand(cuda_typed(logits), size)  # the default CUDA path
+    _assert_same_result(cuda_result, expected)
+
+
+def test_default_min_kernel_confidence_is_logit_zero():
+    postprocessor = PSEPostprocessor()
+    assert postprocessor.min_kernel_confidence == 0.5 and postprocessor.logit_threshold == 0.0
+    logits = _exact_logits(4)
+    assert torch.equal(postprocessor.expand(logits, (160, 224)).labels,
+                       progressive_scale_expansion_from_logits(logits, 4, (160, 224),
+                                                               16).labels)
+
+
+@pytest.fixture
+def cpu_only_build(monkeypatch):
+    """The loaded extension reports no CUDA kernel (as a CPU-only build does); the once-only
+    warnings are reset."""
+    monkeypatch.setattr(extension, 'has_kernel', lambda op, device_type: device_type == 'cpu')
+    monkeypatch.setattr(extension, '_WARNED', set())
+
+
+@pytest.mark.parametrize('text_repr_type', ['quad', 'poly'])
+def test_cuda_logits_decode_on_the_host_by_default_without_warning(cpu_only_build,
+                                                                   text_repr_type):
+    postprocessor = PSEPostprocessor(text_repr_type=text_repr_type, min_text_area=0)
+    logits = _hand_built_logits()
+    cpu_polygons, cpu_scores = postprocessor.decode(logits)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        cuda_polygons, cuda_scores = postprocessor.decode(cuda_typed(logits))
+    assert len(cuda_polygons) == len(cpu_polygons) == 3  # A, B, D (C: mean score too low)
+    for ours, reference in zip(cuda_polygons, cpu_polygons):
+        assert np.array_equal(ours, reference)
+    assert np.allclose(cuda_scores, cpu_scores, atol=1e-6)
+
+
+def test_device_bfs_without_a_cuda_kernel_warns_once_and_expands_on_the_host(cpu_only_build):
+    postprocessor = PSEPostprocessor(cuda_decode='device_bfs', min_text_area=0)
+    logits = _hand_built_logits()
+    cpu_polygons, _ = postprocessor.decode(logits)
+    with pytest.warns(RuntimeWarning) as caught:
+        for _ in range(3):
+            cuda_polygons, _ = postprocessor.decode(cuda_typed(logits))
+            assert [p.tolist() for p in cuda_polygons] == [p.tolist() for p in cpu_polygons]
+    assert len(caught) == 1
+    assert "cuda_decode='host_expand'" in str(caught[0].message)
+
+
+def test_device_bfs_with_a_cuda_kernel_expands_on_the_device(monkeypatch):
+    """With a CUDA kernel (emulated by the CPU kernel) the mask op runs on the CUDA-typed masks,
+    the label map stays on the device, and only crops and statistics are copied."""
+    monkeypatch.setattr(extension, 'has_kernel', lambda op, device_type: True)
+    postprocessor = PSEPostprocessor(cuda_decode='device_bfs', min_text_area=0)
+    logits = _hand_built_logits()
+    cpu_polygons, cpu_scores = postprocessor.decode(logits)
+    PSE_CALLS.clear()
+    with emulate_pse_cuda_kernels():
+        result = postprocessor.expand(cuda_typed(logits), (64, 96))
+        cuda_polygons, cuda_scores = postprocessor.decode(cuda_typed(logits))
+    assert PSE_CALLS == ['pse_ext::progressive_scale_expansion'] * 2
+    assert isinstance(result.labels, CudaTypedTensor)
+    assert [p.tolist() for p in cuda_polygons] == [p.tolist() for p in cpu_polygons]
+    assert np.allclose(cuda_scores, cpu_scores, atol=1e-6)
 
 
 def test_rejects_bad_arguments():
@@ -273,16 +368,35 @@ def test_rejects_bad_arguments():
         PSEPostprocessor(logit_stride=3)
     with pytest.raises(ValueError, match=r'\[K, h, w\]'):
         PSEPostprocessor().get_text_instances(torch.zeros(8, 8), _sample())
+    for probability in (0.0, 1.0, 1.5, -0.1):
+        with pytest.raises(ValueError, match=f'min_kernel_confidence must be in \\(0, 1\\), '
+                           f'got {probability}'):
+            PSEPostprocessor(min_kernel_confidence=probability)
+    with pytest.raises(ValueError, match="cuda_decode must be one of .* got 'gpu'"):
+        PSEPostprocessor(cuda_decode='gpu')
 
 
 @pytest.mark.needs_cuda
+@pytest.mark.parametrize('cuda_decode', CUDA_DECODE_PATHS)
 @pytest.mark.parametrize('text_repr_type', ['quad', 'poly'])
-def test_cuda_logits_give_the_cpu_polygons(text_repr_type):
-    postprocessor = PSEPostprocessor(text_repr_type=text_repr_type, min_text_area=0)
+def test_cuda_logits_give_the_cpu_polygons(text_repr_type, cuda_decode):
+    postprocessor = PSEPostprocessor(text_repr_type=text_repr_type, min_text_area=0,
+                                     cuda_decode=cuda_decode)
     logits = _hand_built_logits()
     cpu_polygons, cpu_scores = postprocessor.decode(logits)
     cuda_polygons, cuda_scores = postprocessor.decode(logits.cuda())
-    assert len(cuda_polygons) == len(cpu_polygons) == 4
+    assert len(cuda_polygons) == len(cpu_polygons) == 3  # A, B, D (C: mean score too low)
     for ours, reference in zip(cuda_polygons, cpu_polygons):
         assert _point_set(ours) == _point_set(reference)
     assert np.allclose(cuda_scores, cpu_scores, atol=1e-5)
+
+
+@pytest.mark.needs_cuda
+@pytest.mark.parametrize('probability', [0.3, 0.8])
+def test_cuda_paths_apply_min_kernel_confidence_like_the_cpu(probability):
+    logits = _exact_logits(5)
+    expected = PSEPostprocessor(min_kernel_confidence=probability).expand(logits, (160, 224))
+    for cuda_decode in CUDA_DECODE_PATHS:
+        postprocessor = PSEPostprocessor(min_kernel_confidence=probability,
+                                         cuda_decode=cuda_decode)
+        _assert_same_result(postprocessor.expand(logits.cuda(), (160, 224)), expected)
