@@ -59,9 +59,9 @@ step "4/5 evaluation of $CHECKPOINT on the held-out test split (log: $WORK_DIR/t
 "$PY" tools/test.py "$CONFIG" "$CHECKPOINT" --work-dir "$WORK_DIR" \
   --cfg-options "${DATA_OPTIONS[@]}" > "$WORK_DIR/test.log" 2>&1 ||
   { tail -n 30 "$WORK_DIR/test.log" >&2; fail "evaluation failed"; }
-METRICS="$(grep -oE "icdar/precision: [0-9.]+ +icdar/recall: [0-9.]+ +icdar/hmean: [0-9.]+" \
+METRICS="$(grep -oE "icdar2015/precision: [0-9.]+ +icdar2015/recall: [0-9.]+ +icdar2015/hmean: [0-9.]+" \
   "$WORK_DIR/test.log" | tail -n 1)"
-[[ -n "$METRICS" ]] || fail "no icdar/* metrics in $WORK_DIR/test.log"
+[[ -n "$METRICS" ]] || fail "no icdar2015/* metrics in $WORK_DIR/test.log"
 grep "ICDAR2015 (official protocol" "$WORK_DIR/test.log" | tail -n 1 | sed 's/^.* - INFO - //' >&2 || true
 
 step "5/5 predictions drawn on the test images -> $WORK_DIR/vis"
@@ -70,7 +70,7 @@ step "5/5 predictions drawn on the test images -> $WORK_DIR/vis"
   { tail -n 30 "$WORK_DIR/infer.log" >&2; fail "inference failed"; }
 tail -n 1 "$WORK_DIR/infer.log" >&2
 
-# METRICS = "icdar/precision: P  icdar/recall: R  icdar/hmean: H"
+# METRICS = "icdar2015/precision: P  icdar2015/recall: R  icdar2015/hmean: H"
 PRECISION="$(echo "$METRICS" | awk '{print $2}')"
 RECALL="$(echo "$METRICS" | awk '{print $4}')"
 HMEAN="$(echo "$METRICS" | awk '{print $6}')"

@@ -46,4 +46,4 @@ def test_two_process_gloo_training(tmp_path, write_tiny_config, run_tool, free_p
     # the CPU fallbacks were taken, and validation (metric collected over ranks) ran
     assert 'using the gloo backend instead of nccl' in log
     assert 'dropping device_ids' in log
-    assert 'icdar/hmean' in log
+    assert 'icdar2015/hmean' in log
