@@ -62,7 +62,7 @@ step "4/5 evaluation of $CHECKPOINT on the held-out test split (log: $WORK_DIR/t
 METRICS="$(grep -oE "icdar2015/precision: [0-9.]+ +icdar2015/recall: [0-9.]+ +icdar2015/hmean: [0-9.]+" \
   "$WORK_DIR/test.log" | tail -n 1)"
 [[ -n "$METRICS" ]] || fail "no icdar2015/* metrics in $WORK_DIR/test.log"
-grep "ICDAR2015 (official protocol" "$WORK_DIR/test.log" | tail -n 1 | sed 's/^.* - INFO - //' >&2 || true
+grep "ICDAR2015 (all predictions" "$WORK_DIR/test.log" | tail -n 1 | sed 's/^.* - INFO - //' >&2 || true
 
 step "5/5 predictions drawn on the test images -> $WORK_DIR/vis"
 "$PY" tools/infer.py "$DATA_ROOT/ch4_test_images" --config "$CONFIG" --checkpoint "$CHECKPOINT" \
