@@ -4,8 +4,10 @@
     python tools/test.py configs/pse_r50vd_icdar15.py CKPT [--show-dir DIR] [--save-preds]
     tools/dist_test.sh configs/pse_r50vd_icdar15.py CKPT 4
 
-Prints the test metrics (``icdar/precision``, ``icdar/recall``, ``icdar/hmean`` for our configs)
-through the Runner's logger. ``--launcher pytorch`` uses gloo on machines without an accelerator.
+Prints the environment report of ``tools/collect_env.py`` (with our extension's build) at start,
+then the test metrics (``icdar2015/precision``, ``icdar2015/recall``, ``icdar2015/hmean`` for our
+configs) through the Runner's logger. ``--launcher pytorch`` uses gloo on machines without an
+accelerator.
 """
 import argparse
 import os
@@ -17,6 +19,7 @@ from mmengine.runner import Runner
 
 import mmpse_ext  # noqa: F401  (registers our modules even if a config lacks custom_imports)
 from mmpse_ext.engine import init_cpu_distributed, shutdown_distributed
+from mmpse_ext.utils import collect_env, format_env
 
 
 def parse_args(argv=None):
@@ -100,6 +103,8 @@ def build_test_cfg(args) -> Config:
 
 def main(argv=None):
     args = parse_args(argv)
+    if int(os.environ.get('RANK', '0')) == 0:  # once per job, not once per process
+        print(format_env(collect_env(with_compiling_details=False)), flush=True)
     cfg = build_test_cfg(args)
     init_cpu_distributed(args.launcher, cfg)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)

@@ -4,9 +4,11 @@
     python tools/train.py configs/pse_r50vd_icdar15.py [--work-dir DIR] [--amp] [--resume [CKPT]]
     tools/dist_train.sh configs/pse_r50vd_icdar15.py 4          # 4 processes via torchrun
 
-Same flags and behaviour as MMOCR's script; the only additions are the device fallbacks of
-:mod:`mmpse_ext.engine.device_fallbacks`: without an accelerator, AMP degrades to fp32 with a
-warning and ``--launcher pytorch`` uses gloo instead of nccl.
+Same flags and behaviour as MMOCR's script, plus: the environment report of
+``tools/collect_env.py`` (with our extension's build) is printed at start; ``--amp`` and
+mmengine's ``AmpOptimWrapper`` train with :class:`mmpse_ext.engine.DeviceAgnosticAmpOptimWrapper`
+where mmengine's wrapper cannot run (the CPU: autocast and dynamic loss scaling there too, with a
+warning); ``--launcher pytorch`` uses gloo instead of nccl without an accelerator.
 """
 import argparse
 import logging
@@ -19,8 +21,9 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mmpse_ext  # noqa: F401  (registers our modules even if a config lacks custom_imports)
-from mmpse_ext.engine import (disable_amp_without_accelerator, init_cpu_distributed,
-                              shutdown_distributed)
+from mmpse_ext.engine import init_cpu_distributed, run_amp_on_any_device, shutdown_distributed
+from mmpse_ext.engine.device_fallbacks import DEVICE_AGNOSTIC_AMP
+from mmpse_ext.utils import collect_env, format_env
 
 
 def parse_args(argv=None):
@@ -33,8 +36,8 @@ def parse_args(argv=None):
         'the work dir (starts from scratch if there is none)')
     parser.add_argument(
         '--amp', action='store_true', default=False,
-        help='enable automatic mixed precision (dynamic loss scaling); falls back to fp32 with a '
-        'warning on machines without CUDA/NPU/MLU/MUSA')
+        help='enable automatic mixed precision (float16 autocast, dynamic loss scaling) with '
+        f'{DEVICE_AGNOSTIC_AMP}, on any device (the CPU included)')
     parser.add_argument(
         '--auto-scale-lr', action='store_true',
         help='scale the lr by (total batch size / auto_scale_lr.base_batch_size)')
@@ -68,16 +71,17 @@ def build_train_cfg(args) -> Config:
 
     if args.amp:
         optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        if optim_wrapper == 'AmpOptimWrapper':
+        if optim_wrapper in ('AmpOptimWrapper', DEVICE_AGNOSTIC_AMP):
             print_log('AMP training is already enabled in your config.', logger='current',
                       level=logging.WARNING)
         elif optim_wrapper == 'OptimWrapper':
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.type = DEVICE_AGNOSTIC_AMP
             cfg.optim_wrapper.loss_scale = 'dynamic'
         else:
-            raise ValueError('--amp needs optim_wrapper.type OptimWrapper or AmpOptimWrapper, '
-                             f'got {optim_wrapper!r} in {args.config}')
-    disable_amp_without_accelerator(cfg)
+            raise ValueError('--amp needs optim_wrapper.type OptimWrapper, AmpOptimWrapper or '
+                             f'{DEVICE_AGNOSTIC_AMP}, got {optim_wrapper!r} in '
+                             f'{args.config}')
+    run_amp_on_any_device(cfg)
 
     if args.resume == 'auto':
         cfg.resume = True
@@ -98,6 +102,8 @@ def build_train_cfg(args) -> Config:
 
 def main(argv=None):
     args = parse_args(argv)
+    if int(os.environ.get('RANK', '0')) == 0:  # once per job, not once per process
+        print(format_env(collect_env(with_compiling_details=False)), flush=True)
     cfg = build_train_cfg(args)
     init_cpu_distributed(args.launcher, cfg)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)

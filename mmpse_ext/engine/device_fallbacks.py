@@ -1,13 +1,15 @@
 """Make GPU-first configs (AMP, NCCL) run on a CPU-only machine, with a clear message.
 
-The recipe config trains with ``AmpOptimWrapper`` and ``dist_cfg.backend='nccl'``, which is what a
-GPU cluster wants. On a machine without an accelerator mmengine 0.10.7 fails on both:
+The recipe config trains with AMP and ``dist_cfg.backend='nccl'``, which is what a GPU cluster
+wants. On a machine without an accelerator mmengine 0.10.7 fails on both: its
 ``AmpOptimWrapper`` asserts that CUDA/NPU/MLU/MUSA is available, and its PyTorch launcher calls
 ``torch.cuda.set_device`` before ``init_process_group`` ("Found no NVIDIA driver"). The tools call
-these helpers before building the Runner, so the same config runs everywhere; GPU runs are left
+these helpers before building the Runner, so the same config runs everywhere, AMP included
+(:class:`~mmpse_ext.engine.amp_optim_wrapper.DeviceAgnosticAmpOptimWrapper`); GPU runs are left
 untouched.
 """
 import datetime
+import logging
 import os
 
 import torch.distributed as torch_dist
@@ -17,18 +19,22 @@ from mmengine.logging import print_log
 
 # Devices on which mmengine's AmpOptimWrapper can run (see its __init__ assertion).
 AMP_DEVICES = ('cuda', 'npu', 'mlu', 'musa')
-# AmpOptimWrapper-only arguments that plain OptimWrapper would reject.
-AMP_ONLY_KEYS = ('loss_scale', 'dtype', 'use_fsdp')
+# The registered name of our AMP wrapper, which runs on every device.
+DEVICE_AGNOSTIC_AMP = 'mmpse_ext.DeviceAgnosticAmpOptimWrapper'
 
 
-def disable_amp_without_accelerator(cfg: Config) -> bool:
-    """Turn ``AmpOptimWrapper`` into fp32 ``OptimWrapper`` when no AMP-capable device exists.
+def run_amp_on_any_device(cfg: Config) -> bool:
+    """Let a config's mmengine ``AmpOptimWrapper`` train where mmengine refuses to (the CPU).
+
+    The type becomes :data:`DEVICE_AGNOSTIC_AMP`, which takes the same arguments (``loss_scale``,
+    ``dtype``, ``use_fsdp``) and autocasts and loss-scales on the current device; a warning says
+    so. On the devices mmengine supports nothing changes.
 
     Args:
         cfg (Config): The full config; ``cfg.optim_wrapper`` is edited in place.
 
     Returns:
-        bool: True if AMP was switched off.
+        bool: True if the wrapper type was replaced.
     """
     optim_wrapper = cfg.get('optim_wrapper')
     if not optim_wrapper or optim_wrapper.get('type') != 'AmpOptimWrapper':
@@ -36,12 +42,14 @@ def disable_amp_without_accelerator(cfg: Config) -> bool:
     device = get_device()
     if device in AMP_DEVICES:
         return False
-    dropped = {key: optim_wrapper.pop(key) for key in AMP_ONLY_KEYS if key in optim_wrapper}
-    optim_wrapper['type'] = 'OptimWrapper'
+    optim_wrapper['type'] = DEVICE_AGNOSTIC_AMP
     print_log(
-        f'AMP requested (optim_wrapper.type=AmpOptimWrapper) but the device is {device!r}; '
-        f'mmengine supports AMP only on {"/".join(AMP_DEVICES)}. Training in fp32 with '
-        f'OptimWrapper instead (dropped {dropped}).', logger='current', level=30)
+        f"optim_wrapper.type='AmpOptimWrapper': mmengine's wrapper runs only on "
+        f'{"/".join(AMP_DEVICES)} and the device is {device!r}, so {DEVICE_AGNOSTIC_AMP} trains '
+        f'with the same settings instead (autocast and dynamic loss scaling on {device}; '
+        f'loss_scale={optim_wrapper.get("loss_scale", "dynamic")!r}, '
+        f'dtype={optim_wrapper.get("dtype", "float16")!r}).',
+        logger='current', level=logging.WARNING)
     return True
 
 

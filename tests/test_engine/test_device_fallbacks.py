@@ -1,4 +1,4 @@
-"""AMP and NCCL fallbacks for CPU-only machines (mmpse_ext.engine.device_fallbacks)."""
+"""AMP and NCCL on CPU-only machines (mmpse_ext.engine.device_fallbacks)."""
 import socket
 
 import pytest
@@ -6,7 +6,7 @@ import torch.distributed as dist
 from mmengine.config import Config
 
 from mmpse_ext.engine import device_fallbacks
-from mmpse_ext.engine import disable_amp_without_accelerator, init_cpu_distributed
+from mmpse_ext.engine import init_cpu_distributed, run_amp_on_any_device
 
 
 def _amp_cfg():
@@ -15,19 +15,24 @@ def _amp_cfg():
         optimizer=dict(type='Adam', lr=1e-4))))
 
 
-def test_amp_becomes_fp32_optim_wrapper_on_cpu(monkeypatch):
+def test_mmengine_amp_becomes_the_device_agnostic_wrapper_on_cpu(monkeypatch):
     monkeypatch.setattr(device_fallbacks, 'get_device', lambda: 'cpu')
+    messages = []
+    monkeypatch.setattr(device_fallbacks, 'print_log', lambda msg, **kw: messages.append(msg))
     cfg = _amp_cfg()
-    assert disable_amp_without_accelerator(cfg) is True
+    assert run_amp_on_any_device(cfg) is True
     assert cfg.optim_wrapper.to_dict() == dict(
-        type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-4))
+        type='mmpse_ext.DeviceAgnosticAmpOptimWrapper', loss_scale=dict(init_scale=1024.0),
+        dtype='float16', optimizer=dict(type='Adam', lr=1e-4))  # AMP settings kept, not fp32
+    assert len(messages) == 1 and "the device is 'cpu'" in messages[0]
+    assert "loss_scale={'init_scale': 1024.0}" in messages[0]
 
 
 @pytest.mark.parametrize('device', ['cuda', 'npu'])
 def test_amp_kept_on_accelerators(monkeypatch, device):
     monkeypatch.setattr(device_fallbacks, 'get_device', lambda: device)
     cfg = _amp_cfg()
-    assert disable_amp_without_accelerator(cfg) is False
+    assert run_amp_on_any_device(cfg) is False
     assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
     assert cfg.optim_wrapper.loss_scale == dict(init_scale=1024.0)
 
@@ -35,9 +40,11 @@ def test_amp_kept_on_accelerators(monkeypatch, device):
 def test_non_amp_and_missing_optim_wrapper_untouched(monkeypatch):
     monkeypatch.setattr(device_fallbacks, 'get_device', lambda: 'cpu')
     cfg = Config(dict(optim_wrapper=dict(type='OptimWrapper', optimizer=dict(type='SGD'))))
-    assert disable_amp_without_accelerator(cfg) is False
+    assert run_amp_on_any_device(cfg) is False
     assert cfg.optim_wrapper.type == 'OptimWrapper'
-    assert disable_amp_without_accelerator(Config(dict())) is False
+    assert run_amp_on_any_device(Config(dict())) is False
+    ours = Config(dict(optim_wrapper=dict(type='mmpse_ext.DeviceAgnosticAmpOptimWrapper')))
+    assert run_amp_on_any_device(ours) is False
 
 
 def _free_port():

@@ -1,5 +1,6 @@
-"""The flagship recipe config trains on CPU through tools/train.py: AMP degrades to fp32 with a
-message, the backbone initialises from a converted-checkpoint path, a checkpoint is written."""
+"""The flagship recipe config trains on CPU through tools/train.py with its AMP settings on
+(float16 autocast, dynamic loss scaling from 1024), the backbone initialises from a
+converted-checkpoint path, and a checkpoint with the loss scaler's state is written."""
 import sys
 
 import pytest
@@ -28,11 +29,19 @@ def test_flagship_two_iterations_on_cpu(tmp_path, tiny_data_root, run_tool):
         f'model.backbone.init_cfg.checkpoint={pretrained}'])
     log = result.stdout + result.stderr
     assert result.returncode == 0, log[-4000:]
-    assert "the device is 'cpu'" in log and 'Training in fp32' in log
+    assert 'Training in fp32' not in log
+    assert 'mmpse_ext._C kernels: ' in log  # the environment report printed at start
     assert f'load model from: {pretrained}' in log
 
     ckpt = torch.load(work_dir / 'epoch_1.pth', map_location='cpu', weights_only=False)
     assert ckpt['meta']['iter'] == 2
+    # AMP ran: the optimizer state holds the GradScaler's, started at the recipe's 1024 and
+    # halved once per overflowing (skipped) step; a clean step counts towards growth
+    scaler = ckpt['optimizer']['loss_scaler']
+    clean_steps = scaler['_growth_tracker']
+    assert scaler['growth_interval'] == 2000 and 0 <= clean_steps <= 2
+    assert scaler['scale'] in (1024.0, 512.0, 256.0)
+    assert (scaler['scale'] == 1024.0) == (clean_steps == 2)
     # the recipe's optimizer ran: Adam with coupled L2 5e-4 at lr 1e-4
     group = ckpt['optimizer']['param_groups'][0]
     assert (group['lr'], group['weight_decay'], group['betas']) == (1e-4, 5e-4, (0.9, 0.999))

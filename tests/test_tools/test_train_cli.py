@@ -50,22 +50,26 @@ def test_work_dir_cfg_options_launcher(train_tool, config_file):
     assert cfg.optim_wrapper.optimizer.lr == 0.01
 
 
-def test_amp_on_gpu_turns_on_dynamic_loss_scaling(train_tool, config_file, monkeypatch):
-    monkeypatch.setattr(device_fallbacks, 'get_device', lambda: 'cuda')
+@pytest.mark.parametrize('device', ['cuda', 'cpu'])
+def test_amp_turns_on_dynamic_loss_scaling_on_any_device(train_tool, config_file, monkeypatch,
+                                                         device):
+    monkeypatch.setattr(device_fallbacks, 'get_device', lambda: device)
     cfg = build(train_tool, config_file, '--amp')
-    assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
+    assert cfg.optim_wrapper.type == 'mmpse_ext.DeviceAgnosticAmpOptimWrapper'
     assert cfg.optim_wrapper.loss_scale == 'dynamic'
 
 
-def test_amp_on_cpu_degrades_to_fp32(train_tool, config_file, monkeypatch):
+def test_mmengine_amp_in_a_config_trains_with_amp_on_cpu(train_tool, tmp_path, monkeypatch):
     monkeypatch.setattr(device_fallbacks, 'get_device', lambda: 'cpu')
     messages = []
     monkeypatch.setattr(device_fallbacks, 'print_log', lambda msg, **kw: messages.append(msg))
-    cfg = build(train_tool, config_file, '--amp')
-    assert cfg.optim_wrapper.type == 'OptimWrapper'
-    assert 'loss_scale' not in cfg.optim_wrapper
+    path = tmp_path / 'amp_cfg.py'
+    path.write_text(CONFIG_TEXT.replace(
+        "type='OptimWrapper'", "type='AmpOptimWrapper', loss_scale=dict(init_scale=1024.0)"))
+    cfg = build(train_tool, str(path))
+    assert cfg.optim_wrapper.type == 'mmpse_ext.DeviceAgnosticAmpOptimWrapper'
+    assert cfg.optim_wrapper.loss_scale == dict(init_scale=1024.0)
     assert len(messages) == 1 and "the device is 'cpu'" in messages[0]
-    assert 'Training in fp32' in messages[0]
 
 
 def test_resume_auto_and_explicit(train_tool, config_file, tmp_path):

@@ -1,0 +1,98 @@
+"""Mixed-precision training with dynamic loss scaling on any torch device, the CPU included.
+
+mmengine 0.10.7's ``AmpOptimWrapper`` asserts that CUDA, NPU, MLU or MUSA is available, uses the
+CUDA-only ``GradScaler`` import, and its ``autocast`` helper accepts only bfloat16 on the CPU.
+torch itself runs autocast (float16 and bfloat16) and ``torch.amp.GradScaler`` on the CPU too, so
+this wrapper keeps mmengine's interface, arguments and checkpoint layout (``loss_scaler`` in the
+optimizer state) and takes the device from mmengine's ``get_device()``. The recipe's settings
+(``loss_scale=dict(init_scale=1024.0)``: dynamic scaling from 1024) then execute the same way on
+a GPU and in CPU CI: a step whose gradients overflow is skipped and the scale halves; after
+``growth_interval`` clean steps it doubles.
+
+The autocast dtype defaults to float16 on every device: the recipe trains in float16 on GPUs,
+and only float16's narrow range (max 65504) makes the loss scaling do anything. On a CPU,
+float16 autocast is there for checking the recipe's numerics, not for speed (most CPUs compute
+it slower than float32); ``dtype='bfloat16'`` is the CPU's fast choice where the hardware
+supports it, and needs no loss scaling.
+"""
+from contextlib import contextmanager
+from typing import Optional, Union
+
+import torch
+import torch.nn as nn
+from mmengine.device import get_device
+from mmengine.optim import AmpOptimWrapper, OptimWrapper
+from mmengine.registry import Registry
+from mmocr.registry import OPTIM_WRAPPERS as MMOCR_OPTIM_WRAPPERS
+
+try:
+    from mmpse_ext.registry import OPTIM_WRAPPERS
+except ImportError:  # until mmpse_ext/registry.py defines the child registry itself
+    OPTIM_WRAPPERS = Registry(
+        'optim_wrapper', parent=MMOCR_OPTIM_WRAPPERS, scope='mmpse_ext',
+        locations=['mmpse_ext.engine'])
+
+
+@OPTIM_WRAPPERS.register_module()
+class DeviceAgnosticAmpOptimWrapper(AmpOptimWrapper):
+    """mmengine's ``AmpOptimWrapper`` on the device mmengine trains on, CPU included.
+
+    Args:
+        loss_scale (str | float | dict): ``'dynamic'`` (GradScaler defaults, initial scale
+            65536), a float (a *static* scale, re-applied every step) or a dict of GradScaler
+            arguments (``dict(init_scale=1024.0)`` = dynamic scaling from 1024), as in mmengine.
+        dtype (str | torch.dtype, optional): autocast dtype, ``'float16'`` (default) or
+            ``'bfloat16'`` (``'float32'``/``'float64'`` are accepted as in mmengine).
+        use_fsdp (bool): use torch's ``ShardedGradScaler`` (FSDP training).
+        device (str, optional): device type to autocast and scale on; default mmengine's
+            ``get_device()`` ('cuda', 'npu', 'mlu', 'musa' or 'cpu').
+        **kwargs: passed to mmengine's ``OptimWrapper`` (``optimizer``, ``clip_grad``,
+            ``accumulative_counts``).
+    """
+
+    def __init__(self,
+                 loss_scale: Union[str, float, dict] = 'dynamic',
+                 dtype: Optional[Union[str, torch.dtype]] = 'float16',
+                 use_fsdp: bool = False,
+                 device: Optional[str] = None,
+                 **kwargs) -> None:
+        # mmengine's __init__ would assert an accelerator; its other steps are repeated here.
+        OptimWrapper.__init__(self, **kwargs)
+        self.device_type = device or get_device()
+        self._scale_update_param = None
+        scaler_type = self._scaler_type(use_fsdp)
+        if loss_scale == 'dynamic':
+            self.loss_scaler = scaler_type(self.device_type)
+        elif isinstance(loss_scale, float):
+            self._scale_update_param = loss_scale
+            self.loss_scaler = scaler_type(self.device_type, init_scale=loss_scale)
+        elif isinstance(loss_scale, dict):
+            self.loss_scaler = scaler_type(self.device_type, **loss_scale)
+        else:
+            raise TypeError("DeviceAgnosticAmpOptimWrapper: loss_scale must be 'dynamic', a "
+                            f'float or a dict of GradScaler arguments, got {loss_scale!r}')
+        if isinstance(dtype, str):
+            if dtype not in self.valid_dtypes:
+                raise ValueError(f'DeviceAgnosticAmpOptimWrapper: dtype must be one of '
+                                 f'{self.valid_dtypes}, got {dtype!r}')
+            dtype = getattr(torch, dtype)
+        if dtype is not None and not isinstance(dtype, torch.dtype):
+            raise TypeError(f'DeviceAgnosticAmpOptimWrapper: dtype must be a str or a '
+                            f'torch.dtype, got {dtype!r}')
+        self.cast_dtype = dtype
+
+    @staticmethod
+    def _scaler_type(use_fsdp: bool):
+        if not use_fsdp:
+            return torch.amp.GradScaler
+        from torch.distributed.fsdp.sharded_grad_scaler import ShardedGradScaler
+
+        return lambda device, **kwargs: ShardedGradScaler(device=device, **kwargs)
+
+    @contextmanager
+    def optim_context(self, model: nn.Module):
+        """Gradient-accumulation context of ``OptimWrapper``, plus ``torch.autocast`` on the
+        wrapper's device (weight cache off, as in mmengine)."""
+        with OptimWrapper.optim_context(self, model), torch.autocast(
+                device_type=self.device_type, dtype=self.cast_dtype, cache_enabled=False):
+            yield

@@ -1,0 +1,3 @@
+from .collect_env import collect_env, format_env
+
+__all__ = ['collect_env', 'format_env']
