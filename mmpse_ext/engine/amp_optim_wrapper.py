@@ -22,15 +22,8 @@ import torch
 import torch.nn as nn
 from mmengine.device import get_device
 from mmengine.optim import AmpOptimWrapper, OptimWrapper
-from mmengine.registry import Registry
-from mmocr.registry import OPTIM_WRAPPERS as MMOCR_OPTIM_WRAPPERS
 
-try:
-    from mmpse_ext.registry import OPTIM_WRAPPERS
-except ImportError:  # until mmpse_ext/registry.py defines the child registry itself
-    OPTIM_WRAPPERS = Registry(
-        'optim_wrapper', parent=MMOCR_OPTIM_WRAPPERS, scope='mmpse_ext',
-        locations=['mmpse_ext.engine'])
+from mmpse_ext.registry import OPTIM_WRAPPERS
 
 
 @OPTIM_WRAPPERS.register_module()
