@@ -1,5 +1,5 @@
 """PSENet loss of PaddleOCR's recipe: dice with OHEM on the text map, dice on the kernels."""
-from typing import Dict, Optional, Sequence
+from typing import Dict, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -44,7 +44,8 @@ class PSELoss(nn.Module):
 
     Args:
         text_weight (float): weight of the text term (Paddle's ``alpha``); 0.7 in the recipe.
-        ohem_ratio (float): negatives kept per positive text pixel (Paddle: always 3).
+        ohem_ratio (float): negatives kept per positive text pixel; 3 as in Paddle, whose
+            ``ohem_batch`` uses 3 whatever its own ``ohem_ratio`` is set to.
         ohem_negatives (str): ``'image'`` (Paddle: negatives counted and ranked over the whole
             image, ties with the threshold kept, then the training mask applied) or ``'mask'``
             (negatives counted and ranked inside the training mask only, exactly
@@ -56,9 +57,9 @@ class PSELoss(nn.Module):
         logit_stride (int): ratio between the input size and the logit size.
         upsample_mode (str): ``F.interpolate`` mode for the logits; ``'nearest'`` as Paddle,
             ``'bilinear'`` as the official PSENet.
-        targets (dict, optional): config of the transform that makes the targets of samples
-            that carry none; ``None`` = ``dict(type='mmpse_ext.PSETargets')`` (PaddleOCR's
-            ``MakePseGt``). Type strings of our modules are written scoped.
+        targets (dict): config of the transform that makes the targets of samples that carry
+            none; the default ``PSETargets`` is PaddleOCR's ``MakePseGt``. Type strings of our
+            modules are written scoped (``'mmpse_ext.PSETargets'``).
     """
 
     def __init__(self,
@@ -70,7 +71,7 @@ class PSELoss(nn.Module):
                  eps: float = 1e-6,
                  logit_stride: int = 4,
                  upsample_mode: str = 'nearest',
-                 targets: Optional[Dict] = None) -> None:
+                 targets: Dict = dict(type='mmpse_ext.PSETargets')) -> None:
         super().__init__()
         if not 0.0 <= text_weight <= 1.0:
             raise ValueError(f'PSELoss: text_weight must be in [0, 1], got {text_weight}')
@@ -95,8 +96,7 @@ class PSELoss(nn.Module):
         self.eps = eps
         self.logit_stride = logit_stride
         self.upsample_mode = upsample_mode
-        self.targets = PSELossTargets(
-            dict(type='mmpse_ext.PSETargets') if targets is None else targets)
+        self.targets = PSELossTargets(targets)
 
     def forward(self, preds: Tensor, data_samples: Sequence) -> Dict[str, Tensor]:
         """Compute the loss terms.
