@@ -209,3 +209,15 @@ def test_clear_errors_for_bad_targets_and_arguments():
         PSELoss(kernel_sample_mask='both')
     with pytest.raises(ValueError, match='ohem_negatives'):
         PSELoss(ohem_negatives='whole')
+
+
+@pytest.mark.needs_cuda
+def test_cuda_loss_equals_cpu_loss():
+    torch.manual_seed(0)
+    preds = torch.randn(2, 3, 8, 8)
+    samples = [_sample(_targets()), _sample(_targets(28, 24))]
+    cpu = PSELoss()(preds, samples)
+    cuda = PSELoss()(preds.cuda(), samples)
+    for key in cpu:
+        assert cuda[key].device.type == 'cuda' and cuda[key].dtype == torch.float32
+        assert cuda[key].item() == pytest.approx(cpu[key].item(), rel=1e-5, abs=1e-6), key

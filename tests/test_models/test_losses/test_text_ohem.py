@@ -142,3 +142,17 @@ def test_batch_samples_are_independent_and_bad_rule_is_refused():
             batch[index].numpy(), paddle_rule_reference(sign * score.numpy(), gt, mask))
     with pytest.raises(ValueError, match='negatives must be one of'):
         ohem_text_mask(score[None], gt[None], mask[None], mask[None], 3.0, 'whole')
+
+
+@pytest.mark.needs_cuda
+def test_cuda_selection_equals_the_reference():
+    rng = np.random.default_rng(11)
+    low = np.round(rng.standard_normal((2, 40, 40)), 1)
+    score = low.repeat(4, 1).repeat(4, 2)
+    gt = (rng.random(score.shape) < 0.2).astype(np.float64)
+    mask = (rng.random(score.shape) > 0.1).astype(np.float64)
+    tensors = [torch.as_tensor(a, dtype=torch.float32, device='cuda') for a in (score, gt, mask)]
+    selected = ohem_text_mask(*tensors, torch.ones_like(tensors[0]), 3.0, 'image').cpu().numpy()
+    for index in range(2):
+        np.testing.assert_array_equal(
+            selected[index], paddle_rule_reference(score[index], gt[index], mask[index]))
