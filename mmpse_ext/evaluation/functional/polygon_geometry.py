@@ -146,27 +146,33 @@ def build_geometries(point_arrays: Sequence[np.ndarray],
     """
     if area_rule not in AREA_RULES:
         raise ValueError(f'area_rule must be one of {AREA_RULES}, got {area_rule!r}')
-    if round_coords:
-        point_arrays = [np.rint(p) for p in point_arrays]
     num = len(point_arrays)
+    sizes = np.array([len(p) for p in point_arrays], dtype=np.int64)
+    coords = np.concatenate(point_arrays) if sizes.sum() else np.zeros((0, 2))
+    if round_coords:
+        coords = np.rint(coords)
+    starts = np.cumsum(sizes) - sizes
+    ring_of_point = np.repeat(np.arange(num), sizes)
+    has_non_finite = np.bincount(ring_of_point[~np.isfinite(coords).all(axis=1)], minlength=num)
+    usable = (sizes >= 3) & (has_non_finite == 0)
     geometries = np.full(num, shapely.Polygon(), dtype=object)
-    usable = np.array([len(p) >= 3 and np.isfinite(p).all() for p in point_arrays], dtype=bool)
-    usable_ids = np.flatnonzero(usable)
-    if usable_ids.size:
-        coords = np.concatenate([point_arrays[i] for i in usable_ids])
-        ring_ids = np.repeat(np.arange(usable_ids.size), [len(point_arrays[i]) for i in usable_ids])
-        geometries[usable_ids] = shapely.polygons(shapely.linearrings(coords, indices=ring_ids))
+    if usable.any():
+        kept = usable[ring_of_point]
+        compact_ids = (np.cumsum(usable) - 1)[ring_of_point[kept]]
+        geometries[usable] = shapely.polygons(shapely.linearrings(coords[kept],
+                                                                  indices=compact_ids))
     not_simple = usable & ~shapely.is_valid(geometries)
-    for i in np.flatnonzero(not_simple):
-        geometries[i] = even_odd_region(point_arrays[i])
-    region_areas = shapely.area(geometries)
-    degenerate = region_areas <= 0
+    not_simple_ids = np.flatnonzero(not_simple)
+    rings = [coords[starts[i]:starts[i] + sizes[i]] for i in not_simple_ids]
+    for i, ring in zip(not_simple_ids, rings):
+        geometries[i] = even_odd_region(ring)
+    areas = shapely.area(geometries)
+    degenerate = areas <= 0
     geometries[degenerate] = shapely.Polygon()
-    if area_rule == 'official':
-        areas = shoelace_areas(point_arrays)
-        areas[~usable] = 0.0
-    else:
-        areas = np.where(degenerate, 0.0, region_areas)
+    areas[degenerate] = 0.0
+    if area_rule == 'official' and rings:
+        # a simple ring's region area is its shoelace sum; the others need the sum itself
+        areas[not_simple_ids] = shoelace_areas(rings)
     return PolygonGeometries(
         geometries=geometries,
         areas=areas,
