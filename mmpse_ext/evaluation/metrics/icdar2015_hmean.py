@@ -64,7 +64,8 @@ class ICDAR2015HmeanMetric(BaseMetric):
     * with ``pred_score_thrs`` also ``best_precision``, ``best_recall``, ``best_hmean`` and
       ``best_score_thr``: the threshold with the highest hmean (the lowest one on ties) among
       the sweep, keeping predictions with ``score >= thr``. That is the number MMOCR's
-      ``HmeanIOUMetric`` reports as its ``hmean``.
+      ``HmeanIOUMetric`` reports as its ``hmean`` (equal on simple polygons with
+      ``round_coords=False``; MMOCR's ``buffer(0)`` can drop a lobe of a self-intersecting one).
 
     Input, per data sample (as MMOCR's ``HmeanIOUMetric`` receives it):
         ``pred_instances.polygons`` (list[array[2 * P]]): flat polygons in original image
