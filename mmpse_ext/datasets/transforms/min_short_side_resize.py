@@ -11,7 +11,7 @@ from ...registry import TRANSFORMS
 class MinShortSideResize(BaseTransform):
     """Scale so the short side is at least ``min_short_side``; optionally round the sides.
 
-    Two uses in the PSENet recipe (DESIGN.md §2):
+    Two uses in the PSENet recipe (docs/recipe.md):
 
     - training, before target generation: ``MinShortSideResize(min_short_side=640)`` (images
       whose short side is already >= 640 are untouched);

@@ -5,6 +5,9 @@ from mmocr.datasets.transforms import PackTextDetInputs
 
 from ...registry import TRANSFORMS
 
+#: The PSE targets, packed as data fields of the data sample.
+TARGET_KEYS = ('gt_kernels', 'gt_train_mask')
+
 
 @TRANSFORMS.register_module()
 class PackPSEInputs(PackTextDetInputs):
@@ -28,12 +31,16 @@ class PackPSEInputs(PackTextDetInputs):
         packed = super().transform(results)
         data_sample = packed['data_samples']
         img_hw = tuple(packed['inputs'].shape[-2:]) if 'inputs' in packed else None
-        for key in ('gt_kernels', 'gt_train_mask'):
+        for key in TARGET_KEYS:
             if key not in results:
                 continue
             target = np.ascontiguousarray(results[key], dtype=np.uint8)
             if img_hw is not None and target.shape[-2:] != img_hw:
                 raise ValueError(f'{key} has size {target.shape[-2:]} but the image is {img_hw}; '
                                  'every transform after PSETargets must also transform the maps')
+            if key in data_sample.metainfo_keys():
+                # a meta key list that names every result key (MMOCR's browse_dataset.py
+                # widens it so) made the map meta information; it is data
+                delattr(data_sample, key)
             data_sample.set_field(torch.from_numpy(target), key)
         return packed

@@ -12,7 +12,7 @@ from .instance_filter import keep_instances, polygons_to_bboxes
 class RandomRotateKeepSize(BaseTransform):
     """Rotate image and polygons by ``angle ~ U(-max_angle, max_angle)`` degrees.
 
-    The PSENet recipe's ``Affine rotate=[-10, 10]`` (DESIGN.md §2): the output has the input's
+    The PSENet recipe's ``Affine rotate=[-10, 10]`` (docs/recipe.md): the output has the input's
     size, corners that leave the frame are cut, uncovered areas get ``border_value``. Image
     and polygons use one rotation about the same physical point (the centre ``(w/2, h/2)`` in
     mmocr's continuous coordinates, ``((w-1)/2, (h-1)/2)`` in OpenCV's pixel-index

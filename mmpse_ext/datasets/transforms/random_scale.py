@@ -13,7 +13,7 @@ from ...registry import TRANSFORMS
 class RandomScale(BaseTransform):
     """Rescale image and annotations by one factor ``s ~ U(scale_range)`` for both sides.
 
-    The PSENet recipe's ``Resize size=[0.5, 3]`` augmentation (DESIGN.md §2). The resizing
+    The PSENet recipe's ``Resize size=[0.5, 3]`` augmentation (docs/recipe.md). The resizing
     itself is mmocr's ``Resize(scale_factor=s)``, which also scales ``gt_polygons`` and
     ``gt_bboxes`` and records ``scale_factor``.
 

@@ -10,26 +10,32 @@ from .instance_filter import keep_instances, polygons_to_bboxes
 
 #: Per-pixel maps cropped together with the image.
 MAP_KEYS = ('gt_kernels', 'gt_train_mask')
+CROP_RANGES = ('paddle', 'overlap')
 
 
 @TRANSFORMS.register_module()
 class TextAwareRandomCrop(BaseTransform):
-    """Crop ``crop_size`` from image and targets; with ``text_crop_prob`` make it hit text.
+    """Crop ``crop_size`` from image and targets; with ``text_crop_prob`` make it meet text.
 
-    PSENet / PaddleOCR ``RandomCropImgMask`` (DESIGN.md §2). With probability
-    ``text_crop_prob`` (5/8 in the recipe) and when there is text, the window's top-left corner
-    is drawn uniformly among the positions whose window overlaps the text's extent in both
-    axes; otherwise uniformly over the image. (The reference draws from
-    ``[min - size, max - size]``, whose windows often just touch the text; we keep its intent.)
+    PaddleOCR's ``RandomCropImgMask`` (``ppocr/data/imaug/random_crop_data.py``, docs/recipe.md).
+    With probability ``text_crop_prob`` (5/8: Paddle's ``p = 3/8`` is the chance of the uniform
+    draw) and when there is text, the window's start along each axis is drawn from a range
+    derived from the text's extent ``[first, last]``; otherwise uniformly over the image.
+
+    - ``crop_range='paddle'`` (default): ``[max(first - size, 0), min(max(last - size, 0),
+      length - size)]``, and 0 when that range holds a single value, exactly as Paddle. Its
+      windows end inside ``[first, last]``, so many of them only graze the text.
+    - ``crop_range='overlap'``: uniform among the starts whose window overlaps
+      ``[first, last]``, so the text-aware draw always shows text.
+
     No padding: if the image is smaller than the crop along an axis, that axis is kept whole —
     put ``MinShortSideResize`` (>= the crop size) before it.
 
     The text extent comes from the text map ``gt_kernels[0]`` when targets were already made
-    (the reference order: targets, then crop), else from the non-ignored polygons clipped to
-    the image. The second order (crop, then ``PSETargets`` on the window) gives the same
-    targets, because polygons keep their vertices outside the window and OpenCV clips while
-    drawing, and it is much cheaper when random scaling made the image large: the recipe
-    configs use it.
+    (Paddle's order: targets, then crop; Paddle's text map holds every polygon, ``###``
+    included), else from the non-ignored polygons clipped to the image (cropping first and
+    drawing the targets on the window is cheaper, and gives the same maps under
+    ``PSETargets(rasterization='subpixel')``).
 
     Polygons are shifted by the crop offset but keep their vertices; instances whose box lies
     entirely outside the window are dropped.
@@ -42,17 +48,21 @@ class TextAwareRandomCrop(BaseTransform):
     Args:
         crop_size (int | tuple[int, int]): ``(width, height)`` of the window (mmcv order).
         text_crop_prob (float): Probability of the text-aware draw.
+        crop_range (str): ``'paddle'`` or ``'overlap'`` (above).
     """
 
     def __init__(self, crop_size: Union[int, Tuple[int, int]] = 640,
-                 text_crop_prob: float = 5.0 / 8.0) -> None:
+                 text_crop_prob: float = 5.0 / 8.0, crop_range: str = 'paddle') -> None:
         crop_w, crop_h = (crop_size, crop_size) if isinstance(crop_size, int) else crop_size
         if crop_w <= 0 or crop_h <= 0:
             raise ValueError(f'crop_size must be positive, got {crop_size}')
         if not 0 <= text_crop_prob <= 1:
             raise ValueError(f'text_crop_prob must be in [0, 1], got {text_crop_prob}')
+        if crop_range not in CROP_RANGES:
+            raise ValueError(f'crop_range must be one of {CROP_RANGES}, got {crop_range!r}')
         self.crop_size = (int(crop_w), int(crop_h))
         self.text_crop_prob = float(text_crop_prob)
+        self.crop_range = crop_range
 
     @staticmethod
     def text_extent(results: dict) -> Optional[Tuple[int, int, int, int]]:
@@ -91,12 +101,22 @@ class TextAwareRandomCrop(BaseTransform):
             extent = self.text_extent(results)
             if extent is not None:
                 first_row, last_row, first_col, last_col = extent
-                y = self._overlapping_start(first_row, last_row, crop_h, h)
-                x = self._overlapping_start(first_col, last_col, crop_w, w)
+                start = self._paddle_start if self.crop_range == 'paddle' else \
+                    self._overlapping_start
+                y = start(first_row, last_row, crop_h, h)
+                x = start(first_col, last_col, crop_w, w)
                 return int(x), int(y)
         y = np.random.randint(0, h - crop_h + 1)
         x = np.random.randint(0, w - crop_w + 1)
         return int(x), int(y)
+
+    @staticmethod
+    def _paddle_start(first: int, last: int, size: int, length: int) -> int:
+        """Paddle's draw: uniform in ``[max(first - size, 0), min(max(last - size, 0),
+        length - size)]``, 0 unless that range holds more than one value."""
+        low = max(first - size, 0)
+        high = min(max(last - size, 0), length - size)
+        return np.random.randint(low, high + 1) if low < high else 0
 
     @staticmethod
     def _overlapping_start(first: int, last: int, size: int, length: int) -> int:
@@ -131,4 +151,4 @@ class TextAwareRandomCrop(BaseTransform):
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}(crop_size={self.crop_size}, ' \
-               f'text_crop_prob={self.text_crop_prob})'
+               f'text_crop_prob={self.text_crop_prob}, crop_range={self.crop_range!r})'

@@ -9,6 +9,9 @@ from torch import Tensor, nn
 
 from mmpse_ext.registry import MODELS
 
+#: Paddle's FPN ``BatchNorm2D(momentum=0.1)`` in torch's momentum convention.
+PADDLE_FPN_NORM_CFG = dict(type='BN', momentum=0.9)
+
 
 @MODELS.register_module()
 class PSEFPN(BaseModule):
@@ -22,23 +25,23 @@ class PSEFPN(BaseModule):
     convolution does that). ``ConvModule``'s default initialisation (Kaiming normal, fan-out,
     BN weight 1 / bias 0) is the one Paddle's FPN uses.
 
-    Paddle creates this neck's BN layers with ``momentum=0.1`` in *Paddle's* convention
-    (``running = 0.1 * running + 0.9 * batch``), i.e. torch ``momentum=0.9``; the backbone and head
-    use Paddle's default (torch 0.1). We keep torch's default 0.1 here; pass
-    ``norm_cfg=dict(type='BN', momentum=0.9)`` to reproduce Paddle's running statistics exactly.
+    Paddle builds this neck's BN layers with ``BatchNorm2D(momentum=0.1)``, and Paddle's convention
+    is ``running = momentum * running + (1 - momentum) * batch``, i.e. torch ``momentum=0.9``: the
+    default ``norm_cfg`` (docs/recipe.md). The backbone and the head use Paddle's default
+    (torch 0.1). ``torch.nn.SyncBatchNorm.convert_sync_batchnorm`` keeps the momentum.
 
     Args:
         in_channels (Sequence[int]): channels of the four inputs, finest first;
             ``(256, 512, 1024, 2048)`` for ResNet50.
         out_channels (int): channels of every pyramid level; the output has ``4 * out_channels``.
-        norm_cfg (dict): normalisation layer config (``SyncBN`` in distributed training).
+        norm_cfg (dict): normalisation layer config; the default is Paddle's FPN BatchNorm.
         init_cfg (dict, optional): mmengine initialisation config.
     """
 
     def __init__(self,
                  in_channels: Sequence[int] = (256, 512, 1024, 2048),
                  out_channels: int = 256,
-                 norm_cfg: Dict = dict(type='BN'),
+                 norm_cfg: Dict = PADDLE_FPN_NORM_CFG,
                  init_cfg: Optional[Dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if len(in_channels) != 4:
