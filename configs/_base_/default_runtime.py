@@ -21,8 +21,9 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=10),
     param_scheduler=dict(type='ParamSchedulerHook'),
+    # every 20 epochs (3 kept, for --resume) and the best ICDAR2015 hmean at each validation
     checkpoint=dict(
-        type='CheckpointHook', interval=20, max_keep_ckpts=3, save_best='icdar/hmean',
+        type='CheckpointHook', interval=20, max_keep_ckpts=3, save_best='icdar2015/hmean',
         rule='greater'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     sync_buffer=dict(type='SyncBuffersHook'),

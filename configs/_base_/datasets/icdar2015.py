@@ -1,4 +1,4 @@
-# ICDAR2015 for the PSENet recipe (PaddleOCR det_r50_vd_pse, DESIGN.md §2): pipelines + loaders.
+# ICDAR2015 for the PSENet recipe (PaddleOCR det_r50_vd_pse, docs/recipe.md): pipelines + loaders.
 #
 # Annotation format = one field per dataset, `ann_format`: 'paddle' (the seed's label files, the
 # default), 'icdar' (raw release gt_img_N.txt) or 'mmocr' (textdet_*.json). Point elsewhere with
@@ -11,22 +11,20 @@
 icdar2015_data_root = '/home/datasets/ICDAR2015/text_localization'
 icdar2015_ann_format = 'paddle'
 
-train_scale_range = (0.5, 3.0)   # random isotropic rescale
-train_max_angle = 10             # degrees, image size kept
+train_scale_range = (0.5, 3.0)   # random isotropic rescale (IaaAugment Resize [0.5, 3])
+train_max_angle = 10             # degrees, image size kept (IaaAugment Affine rotate [-10, 10])
 train_min_short_side = 640       # enlarge before target generation (MakePseGt size)
-train_crop_size = (640, 640)     # (w, h) of the text-aware crop
-train_text_crop_prob = 5 / 8
-# channel 0 = text map, 1..6 = kernels (paper / MMOCR: full polygon for the text map).
-pse_shrink_ratios = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4)
-# PaddleOCR's effective ratios, bit-identical to mmpse_ext.datasets.transforms.
-# paddle_shrink_ratios() (its text map is the 0.9-shrunk polygon). To train with them:
-#   --cfg-options train_dataloader.dataset.pipeline.8.shrink_ratios="(0.9,0.9,0.8,0.7,0.6,0.5,0.4)"
-# or pass paddle_pse_shrink_ratios to PSETargets in a derived config's pipeline.
-paddle_pse_shrink_ratios = tuple(1.0 - (1.0 - 0.4) / (7 - 1) * i for i in (1, 1, 2, 3, 4, 5, 6))
+train_crop_size = (640, 640)     # (w, h) of RandomCropImgMask's window
+train_text_crop_prob = 5 / 8     # RandomCropImgMask draws uniformly with p = 3/8
 test_min_short_side = 736
 test_size_divisor = 32
 
 pack_meta_keys = ('img_path', 'ori_shape', 'img_shape', 'scale_factor')
+
+# PaddleOCR's MakePseGt exactly: 7 maps, text map = 0.9 shrink, kernels 0.9 ... 0.4, every
+# polygon drawn, a polygon ignored when its shrink fails at any rate (0.3 included). The
+# paper's choices are named PSETargets arguments (configs/pse_r50vd_icdar15_paper.py).
+pse_targets = dict(type='mmpse_ext.PSETargets', kernel_num=7, min_shrink_ratio=0.4)
 
 train_pipeline = [
     # ignore_empty: an unreadable image yields None; the dataset counts it, logs it and
@@ -38,11 +36,10 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='mmpse_ext.RandomRotateKeepSize', max_angle=train_max_angle),
     dict(type='mmpse_ext.MinShortSideResize', min_short_side=train_min_short_side),
-    # crop first, then draw the targets on the window only: same targets as the reference
-    # order (targets, then crop), far cheaper after a 3x random scale
+    # Paddle's order: targets on the whole image, then a crop that looks for text in the text map
+    pse_targets,
     dict(type='mmpse_ext.TextAwareRandomCrop', crop_size=train_crop_size,
          text_crop_prob=train_text_crop_prob),
-    dict(type='mmpse_ext.PSETargets', shrink_ratios=pse_shrink_ratios),
     dict(type='mmpse_ext.PackPSEInputs', meta_keys=pack_meta_keys),
 ]
 

@@ -1,6 +1,8 @@
 # The synthetic ICDAR2015-format set (tools/make_synthetic_icdar15.py, default output) at small
 # sizes for CPU demos and CI: images of ~320-640 px, 320 crops, test short side >= 320.
-# Same pipelines as the recipe (icdar2015.py); only sizes, paths and loader sizes differ.
+# Same pipeline steps as the recipe (icdar2015.py); sizes, paths and loader sizes differ, and the
+# targets and crop keep the choices the CPU demo was tuned with (the paper variant's, see
+# configs/pse_r50vd_icdar15_paper.py and docs/recipe.md), not PaddleOCR's.
 _base_ = ['icdar2015.py']
 
 icdar2015_data_root = 'data/synthetic_icdar2015'
@@ -12,6 +14,14 @@ train_scale_range = (0.75, 1.5)  # the synthetic words are already small on smal
 test_min_short_side = 320
 test_size_divisor = 32
 
+# the demo's targets: whole-word text map, only trained rates decide what is ignored, don't-care
+# words not drawn, 1/16-pixel vertices, every piece of a split shrink
+demo_pse_targets = dict(
+    type='mmpse_ext.PSETargets', kernel_num=7, min_shrink_ratio=0.4, full_text_map=True,
+    ignore_if_unused_rate_fails=False, draw_ignored=False, rasterization='subpixel',
+    split_pieces='all')
+demo_crop_range = 'overlap'  # the text-aware draw always shows text
+
 # Variables are substituted when each file is parsed, so the pipelines are rebuilt with the new
 # values (mmengine does not re-evaluate the base file's expressions).
 train_pipeline = [
@@ -22,9 +32,9 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='mmpse_ext.RandomRotateKeepSize', max_angle={{_base_.train_max_angle}}),
     dict(type='mmpse_ext.MinShortSideResize', min_short_side=train_min_short_side),
+    demo_pse_targets,
     dict(type='mmpse_ext.TextAwareRandomCrop', crop_size=train_crop_size,
-         text_crop_prob={{_base_.train_text_crop_prob}}),
-    dict(type='mmpse_ext.PSETargets', shrink_ratios={{_base_.pse_shrink_ratios}}),
+         text_crop_prob={{_base_.train_text_crop_prob}}, crop_range=demo_crop_range),
     dict(type='mmpse_ext.PackPSEInputs', meta_keys={{_base_.pack_meta_keys}}),
 ]
 test_pipeline = [

@@ -1,6 +1,7 @@
 # PSENet of PaddleOCR's det_r50_vd_pse recipe: mmdet ResNet50-vd + Paddle's FPN + PSE head.
 # Reusable from any MMOCR config (default_scope='mmocr'); our modules are named with their scope.
-# Plain BN here; the training config sets `sync_bn='torch'` so distributed runs convert it to SyncBN.
+# Plain BN here; the training config sets `sync_bn='torch'` so distributed runs convert it to SyncBN
+# (the conversion keeps each layer's momentum).
 # custom_imports (mmpse_ext) comes from configs/_base_/default_runtime.py: mmengine rejects a key
 # defined in two _base_ files of one config, so only the runtime piece sets it.
 
@@ -20,20 +21,23 @@ model = dict(
         num_stages=4,
         out_indices=(0, 1, 2, 3),
         frozen_stages=-1,
-        norm_cfg=dict(type='BN', requires_grad=True),
+        # Paddle's ResNet_vd BatchNorm: Paddle momentum 0.9 = torch 0.1
+        norm_cfg=dict(type='BN', requires_grad=True, momentum=0.1),
         norm_eval=False,
         style='pytorch'),
     neck=dict(
         type='mmpse_ext.PSEFPN',
         in_channels=[256, 512, 1024, 2048],
         out_channels=256,
-        norm_cfg=dict(type='BN')),
+        # Paddle's FPN BatchNorm2D(momentum=0.1): Paddle's convention (running = m * running +
+        # (1 - m) * batch) makes that torch momentum 0.9 (docs/recipe.md)
+        norm_cfg=dict(type='BN', momentum=0.9)),
     det_head=dict(
         type='mmpse_ext.PSEHead',
         in_channels=1024,
         hidden_dim=256,
         out_channel=7,
-        norm_cfg=dict(type='BN'),
+        norm_cfg=dict(type='BN', momentum=0.1),  # Paddle's default BatchNorm (0.9 = torch 0.1)
         module_loss=dict(
             type='mmpse_ext.PSELoss',
             text_weight=0.7,
