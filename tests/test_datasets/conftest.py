@@ -1,4 +1,8 @@
-"""Shared fixtures for the data tests: a tiny synthetic ICDAR2015 set and geometry helpers."""
+"""Shared fixtures for the data tests: a tiny synthetic ICDAR2015 set, geometry helpers and
+PaddleOCR's own target and crop code (the reference for the recipe's defaults)."""
+import importlib.util
+import os.path as osp
+
 import numpy as np
 import pytest
 from mmengine.registry import DefaultScope
@@ -70,3 +74,35 @@ def geo():
     return SimpleNamespace(polygon_mask=polygon_mask, iou=iou,
                            drawn_polygon_results=drawn_polygon_results,
                            assert_polygons_follow_pixels=assert_polygons_follow_pixels)
+
+
+#: The PaddleOCR release whose ``ppocr/data/imaug`` files are the recipe's reference
+#: (``pip install --no-deps paddleocr==2.10.0``; the two files need only cv2, numpy, pyclipper
+#: and shapely, so paddle itself is not installed).
+PADDLEOCR_SPEC = 'paddleocr==2.10.0'
+
+
+def load_paddle_imaug(name: str):
+    """Import ``paddleocr/ppocr/data/imaug/<name>.py`` by path, without paddleocr's package
+    ``__init__`` (which imports paddle). Fails (not skips) when paddleocr is not installed."""
+    spec = importlib.util.find_spec('paddleocr')
+    if spec is None or not spec.submodule_search_locations:
+        pytest.fail(f'PaddleOCR reference code missing: pip install --no-deps {PADDLEOCR_SPEC}')
+    path = osp.join(list(spec.submodule_search_locations)[0], 'ppocr', 'data', 'imaug',
+                    f'{name}.py')
+    module_spec = importlib.util.spec_from_file_location(f'paddle_reference_{name}', path)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='session')
+def paddle_make_pse_gt():
+    """PaddleOCR's ``MakePseGt`` class (``ppocr/data/imaug/make_pse_gt.py``)."""
+    return load_paddle_imaug('make_pse_gt').MakePseGt
+
+
+@pytest.fixture(scope='session')
+def paddle_random_crop():
+    """PaddleOCR's ``random_crop_data`` module (``RandomCropImgMask`` and its ``random``)."""
+    return load_paddle_imaug('random_crop_data')

@@ -41,8 +41,8 @@ def _build(cfg):
 
 
 def _batch(num_images, size, seed=0):
-    """Synthetic images with two bright rectangles ("words") each, their PSE targets (K = 7)
-    and their inclusive boxes ``(x0, y0, x1, y1)`` per image."""
+    """Synthetic images with two separate bright rectangles ("words") each, their PSE targets
+    (K = 7) and their inclusive boxes ``(x0, y0, x1, y1)`` per image."""
     rng = np.random.default_rng(seed)
     inputs, samples, boxes = [], [], []
     height, width = size
@@ -50,9 +50,11 @@ def _batch(num_images, size, seed=0):
         image = rng.integers(0, 60, (3, height, width)).astype(np.uint8)
         kernels = np.zeros((7, height, width), np.uint8)
         boxes.append([])
-        for _ in range(2):
+        for word in range(2):  # one word per half, 4 px apart at least: never touching
             h, w = rng.integers(12, 20), rng.integers(30, 50)
-            y, x = rng.integers(0, height - h), rng.integers(0, width - w)
+            top = word * (height // 2 + 2)
+            y = rng.integers(top, top + height // 2 - 2 - h)
+            x = rng.integers(0, width - w)
             image[:, y:y + h, x:x + w] = rng.integers(180, 255)
             boxes[-1].append((x, y, x + w - 1, y + h - 1))
             for level in range(7):
@@ -84,18 +86,44 @@ def test_stock_mmocr_config_builds_the_recipe_model(tmp_path):
     model = _build(_stock_mmocr_config(tmp_path))
     assert type(model) is PSENet
     assert type(model.data_preprocessor) is TextDetDataPreprocessor
-    assert model.data_preprocessor.pad_size_divisor == 32
-    assert not model.data_preprocessor._channel_conversion
-    assert torch.allclose(model.data_preprocessor.mean.flatten(),
-                          torch.tensor([0.485, 0.456, 0.406]) * 255)
-    assert type(model.backbone) is ResNetV1d and model.backbone.depth == 50
-    assert model.backbone.stem[0].out_channels == 32 and model.backbone.stem[6].out_channels == 64
-    assert not model.backbone.norm_eval
+    assert type(model.backbone) is ResNetV1d
     assert type(model.neck) is necks.PSEFPN
-    assert type(model.det_head) is heads.PSEHead and model.det_head.out_channel == 7
+    assert type(model.det_head) is heads.PSEHead
     assert type(model.det_head.module_loss) is losses.PSELoss
-    assert model.det_head.module_loss.reduction == 'sum'
     assert type(model.det_head.postprocessor) is postprocessors.PSEPostprocessor
+
+
+def test_preprocessing_is_paddles_normalize_image_on_bgr(tmp_path):
+    # Paddle (yml NormalizeImage, order hwc): x / 255, minus mean, over std, per channel of the
+    # BGR image as decoded (img_mode BGR), then zero padding to a multiple of 32
+    model = _build(_stock_mmocr_config(tmp_path))
+    rng = np.random.default_rng(0)
+    bgr = rng.integers(0, 256, (50, 70, 3)).astype(np.uint8)
+    sample = TextDetDataSample(metainfo=dict(img_shape=(50, 70)))
+    data = model.data_preprocessor(
+        dict(inputs=[torch.from_numpy(bgr).permute(2, 0, 1)], data_samples=[sample]))
+    mean, std = np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225])
+    expected = (bgr / 255.0 - mean) / std
+    out = data['inputs'][0].permute(1, 2, 0).numpy()
+    assert out.shape == (64, 96, 3)
+    np.testing.assert_allclose(out[:50, :70], expected, atol=1e-5)
+
+
+def test_r50vd_features_and_batch_sum_reduction(tmp_path):
+    model = _build(_stock_mmocr_config(tmp_path)).eval()
+    with torch.no_grad():
+        features = model.backbone(torch.zeros(1, 3, 64, 96))
+        assert [tuple(f.shape[1:]) for f in features] == [
+            (256, 16, 24), (512, 8, 12), (1024, 4, 6), (2048, 2, 3)]  # strides 4 .. 32
+        assert model.neck(features).shape == (1, 1024, 16, 24)
+    # Paddle's `reduction: none` trains on the sum over the batch: a doubled batch doubles it
+    logits = torch.randn(1, 7, 16, 24, generator=torch.Generator().manual_seed(0))
+    batch, _ = _batch(1, (64, 96))
+    samples = batch['data_samples']
+    one = model.det_head.module_loss(logits, samples)
+    two = model.det_head.module_loss(torch.cat([logits, logits]), samples * 2)
+    for key in ('loss_text', 'loss_kernel'):
+        assert torch.allclose(two[key], 2 * one[key], rtol=1e-5), key
 
 
 def test_r50_logit_shape_padding_and_gradients_reach_every_parameter(tmp_path):

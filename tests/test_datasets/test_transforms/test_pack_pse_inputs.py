@@ -36,3 +36,18 @@ def test_targets_of_another_size_are_rejected(geo):
     results['img'] = np.zeros((16, 16, 3), np.uint8)  # e.g. a transform forgot the maps
     with pytest.raises(ValueError, match='gt_kernels'):
         PackPSEInputs()(results)
+
+
+def test_targets_stay_data_fields_when_meta_keys_name_every_result_key(geo):
+    # MMOCR's tools/visualizations/browse_dataset.py sets the packer's meta_keys to every key of
+    # the results, which made gt_kernels meta information and the packing fail
+    results = PSETargets()(geo.drawn_polygon_results(32, 48, [[2, 2, 30, 2, 30, 12, 2, 12]]))
+    results['scale_factor'] = (1.0, 1.0)
+    pack = PackPSEInputs()
+    pack.meta_keys = [key for key in results]
+    sample = pack(results)['data_samples']
+    assert 'gt_kernels' in sample.keys() and 'gt_kernels' not in sample.metainfo_keys()
+    assert 'gt_train_mask' in sample.keys()
+    assert sample.gt_kernels.dtype == torch.uint8 and sample.gt_kernels.shape == (7, 32, 48)
+    assert torch.equal(sample.gt_kernels, torch.from_numpy(results['gt_kernels']))
+    assert sample.metainfo['img_path'] == 'drawn.png'

@@ -60,3 +60,15 @@ def test_rejects_wrong_number_of_levels():
         PSEFPN(in_channels=(8, 16, 32))
     with pytest.raises(ValueError, match='expected 4 feature levels, got 3'):
         PSEFPN(in_channels=(8, 16, 32, 64))(_inputs()[:3])
+
+
+def test_default_batchnorm_updates_running_stats_like_paddles_fpn():
+    # Paddle's FPN BatchNorm2D(momentum=0.1): running = 0.1 * running + 0.9 * batch
+    neck = PSEFPN(in_channels=(8, 16, 32, 64), out_channels=4).train()
+    bn = neck.lateral_convs[0].bn
+    seen = []
+    bn.register_forward_hook(lambda m, args, out: seen.append(args[0].detach()))
+    before = bn.running_mean.clone()
+    neck(_inputs())
+    batch_mean = seen[0].mean(dim=(0, 2, 3))
+    assert torch.allclose(bn.running_mean, 0.1 * before + 0.9 * batch_mean, atol=1e-6)
