@@ -1,113 +1,72 @@
 #!/usr/bin/env python
 """Detect text in images: polygons as JSON and ICDAR2015 submission TXT, plus drawings.
 
-    python tools/infer.py demo.jpg --config configs/pse_r50vd_icdar15.py --checkpoint CKPT
-    python tools/infer.py data/icdar2015/ch4_test_images --config CFG --checkpoint CKPT
-    python tools/infer.py "imgs/*.jpg" --config CFG --checkpoint converted_from_paddle.pth
+    python tools/infer.py demo.jpg --config configs/pse_r50vd_icdar15.py --checkpoint CKPT.pth
+    python tools/infer.py data/icdar2015/ch4_test_images --config CFG --checkpoint CKPT.pth
+    python tools/infer.py "imgs/**/*.jpg" --config CFG --checkpoint pse.onnx --batch-size 4
 
-For every input image ``<name>.<ext>`` it writes, under ``--out-dir``:
+Inputs are image files, folders (searched recursively) and glob patterns. Each image is named
+by its path relative to the deepest folder common to all inputs, without extension (``name``
+below, e.g. ``img_1`` or ``a/img_1``), so the folder structure is kept and two ``img_1.jpg`` in
+different folders do not overwrite each other. Under ``--out-dir`` it writes:
 
 * ``preds/<name>.json``: ``{"img_path", "polygons": [[x1, y1, x2, y2, ...], ...], "scores"}``,
-  polygons in original image pixels, as the model's postprocessor returns them;
-* ``submit/res_<name>.txt``: one ``x1,y1,x2,y2,x3,y3,x4,y4`` line per detection, the format of the
-  ICDAR2015 challenge 4 submission (integer corners in clockwise order; polygons with more than
-  four points are reduced to their minimum-area rectangle). Zip ``submit/*.txt`` to submit.
-* ``vis/<name>.jpg``: the image with the detections drawn (unless ``--no-vis``).
+  polygons in original image pixels, as the model's post-processor returns them;
+* ``submit/<dir>/res_<stem>.txt``: one ``x1,y1,x2,y2,x3,y3,x4,y4`` line per detection, the
+  format of the ICDAR2015 challenge 4 submission (integer corners in clockwise order; polygons
+  with more than four points are reduced to their minimum-area rectangle). Zip ``submit/*.txt``
+  to submit.
+* ``vis/<name>.jpg``: the image with the detections drawn by MMOCR's
+  ``TextDetLocalVisualizer`` (unless ``--no-vis``).
 
-The model is built from ``--config`` (its test pipeline, without annotation loading) and loaded
-from ``--checkpoint``: a Runner checkpoint or a plain state dict such as the one
-``tools/convert_paddle_weights.py`` writes.
+The model comes from ``--config`` (test pipeline without annotation loading, post-processor)
+and ``--checkpoint``: a ``.pth`` (Runner checkpoint or a plain state dict such as
+``tools/convert_paddle_weights.py`` writes) runs on PyTorch, an ``.onnx`` from
+``tools/export_onnx.py`` on ONNX Runtime (``--backend`` overrides the choice). The last line
+printed is ``N images, M detections -> OUT_DIR/{preds,submit,vis}``.
 """
 import argparse
-import glob
 import json
 import os
 import os.path as osp
-from typing import List, Sequence
+import sys
+from typing import Sequence
 
 import cv2
 import numpy as np
 import torch
-from mmengine.config import Config
-from mmengine.dataset import Compose, pseudo_collate
-from mmengine.registry import init_default_scope
-from mmengine.runner.checkpoint import _load_checkpoint
 from mmengine.utils import ProgressBar
 
-import mmpse_ext  # noqa: F401  (registers our modules even if a config lacks custom_imports)
+from mmpse_ext.apis import PSEDetector, collect_images, relative_names
 
-IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
+# a progress bar from this many images on
+PROGRESS_MIN_IMAGES = 10
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Detect text in images with a PSENet model')
     parser.add_argument('inputs', nargs='+',
-                        help='image files, folders (searched non-recursively) or glob patterns')
+                        help='image files, folders (searched recursively) or glob patterns')
     parser.add_argument('--config', required=True, help='model config file')
     parser.add_argument('--checkpoint', required=True,
-                        help='checkpoint (.pth, Runner or converted from Paddle)')
+                        help='.pth checkpoint (Runner or converted from Paddle) or .onnx file '
+                             '(tools/export_onnx.py)')
+    parser.add_argument('--backend', choices=('pytorch', 'onnxruntime'), default=None,
+                        help='default: onnxruntime for a .onnx checkpoint, else pytorch')
+    parser.add_argument('--batch-size', type=int, default=1,
+                        help='images per network call (images of one padded size are batched)')
     parser.add_argument('--out-dir', default='work_dirs/infer', help='output directory')
     parser.add_argument('--device', default=None,
-                        help='torch device, e.g. cpu or cuda:0 (default: cuda if available)')
+                        help='cpu, cuda or cuda:N (default: cuda if available)')
     parser.add_argument('--score-thr', type=float, default=0.0,
                         help='drop detections whose score is below this (default: keep all)')
     parser.add_argument('--no-vis', action='store_true', help='do not write vis/*.jpg')
-    return parser.parse_args(argv)
-
-
-def collect_images(inputs: Sequence[str]) -> List[str]:
-    """Expand image paths, folders and glob patterns into a sorted, de-duplicated file list.
-
-    Raises:
-        FileNotFoundError: an input matches no image.
-    """
-    images = []
-    for item in inputs:
-        if osp.isdir(item):
-            found = [osp.join(item, name) for name in os.listdir(item)
-                     if name.lower().endswith(IMAGE_EXTENSIONS)]
-        elif osp.isfile(item):
-            found = [item]
-        else:
-            found = [path for path in glob.glob(item) if path.lower().endswith(IMAGE_EXTENSIONS)]
-        if not found:
-            raise FileNotFoundError(f'input {item!r} is not an image, a folder with images or a '
-                                    'glob pattern matching images')
-        images.extend(sorted(found))
-    return list(dict.fromkeys(images))
-
-
-def build_inference_pipeline(cfg: Config) -> Compose:
-    """The config's test pipeline without annotation loading (no ground truth at inference)."""
-    pipeline = [dict(t) for t in cfg.test_dataloader.dataset.pipeline
-                if not t['type'].split('.')[-1].startswith('LoadOCRAnnotations')]
-    return Compose(pipeline)
-
-
-def load_model(cfg: Config, checkpoint: str, device: str) -> torch.nn.Module:
-    """Build ``cfg.model`` and load ``checkpoint`` into it.
-
-    Accepts a Runner checkpoint (``{'state_dict': ..., 'meta': ...}``) or a bare state dict.
-    BatchNorm's ``num_batches_tracked`` counters may be absent (Paddle has none); any other
-    missing or unexpected key is an error, since it means the config and the weights disagree.
-    """
-    from mmocr.registry import MODELS
-    model = MODELS.build(cfg.model)
-    if not osp.isfile(checkpoint):
-        raise FileNotFoundError(f'--checkpoint {checkpoint!r} does not exist')
-    state = _load_checkpoint(checkpoint, map_location='cpu')
-    state = state.get('state_dict', state)
-    state = {key[len('module.'):] if key.startswith('module.') else key: value
-             for key, value in state.items()}
-    result = model.load_state_dict(state, strict=False)
-    missing = [k for k in result.missing_keys if not k.endswith('num_batches_tracked')]
-    if missing or result.unexpected_keys:
-        raise RuntimeError(
-            f'checkpoint {checkpoint} does not match the model of {cfg.filename}: '
-            f'{len(missing)} missing keys (first: {missing[:5]}), '
-            f'{len(result.unexpected_keys)} unexpected keys '
-            f'(first: {result.unexpected_keys[:5]})')
-    return model.to(device).eval()
+    args = parser.parse_args(argv)
+    if args.backend is None:
+        args.backend = 'onnxruntime' if args.checkpoint.endswith('.onnx') else 'pytorch'
+    if args.batch_size < 1:
+        parser.error(f'--batch-size must be >= 1, got {args.batch_size}')
+    return args
 
 
 def clockwise_quad(polygon: np.ndarray) -> np.ndarray:
@@ -129,69 +88,77 @@ def clockwise_quad(polygon: np.ndarray) -> np.ndarray:
     return quad[::-1].copy() if edge_sum > 0 else quad
 
 
-def draw_polygons(image: np.ndarray, polygons: Sequence[np.ndarray]) -> np.ndarray:
-    """Return a copy of the BGR image with every polygon outlined in green."""
-    canvas = image.copy()
-    thickness = max(2, round(max(image.shape[:2]) / 300))
-    for polygon in polygons:
-        points = np.rint(polygon).astype(np.int32).reshape(-1, 1, 2)
-        cv2.polylines(canvas, [points], isClosed=True, color=(0, 255, 0), thickness=thickness)
-    return canvas
+def submission_path(out_dir: str, name: str) -> str:
+    """``submit/<dir>/res_<stem>.txt`` for the output name ``<dir>/<stem>``."""
+    folder, stem = osp.split(name)
+    return osp.join(out_dir, 'submit', folder, f'res_{stem}.txt')
 
 
-@torch.no_grad()
-def predict(model: torch.nn.Module, pipeline: Compose, img_path: str):
-    """Run the model on one image file.
+class PredictionDrawer:
+    """Draws predictions with MMOCR's ``TextDetLocalVisualizer`` (polygons, no boxes)."""
 
-    Returns:
-        tuple[list[np.ndarray[N_i, 2] float32], np.ndarray[N] float32]: polygons in original
-        image pixels and their scores.
-    """
-    data = pseudo_collate([pipeline(dict(img_path=img_path))])
-    sample = model.test_step(data)[0]
-    pred = sample.pred_instances
-    polygons = [np.asarray(p, dtype=np.float32).reshape(-1, 2) for p in pred.polygons]
-    scores = pred.scores
-    scores = (scores.cpu().numpy() if isinstance(scores, torch.Tensor)
-              else np.asarray(scores)).astype(np.float32).reshape(-1)
-    return polygons, scores
+    def __init__(self) -> None:
+        from mmocr.visualization import TextDetLocalVisualizer
+        self.visualizer = TextDetLocalVisualizer(
+            name=f'mmpse_ext_infer_{id(self)}', with_poly=True, with_bbox=False)
+
+    def draw(self, image_bgr: np.ndarray, polygons: Sequence[np.ndarray],
+             scores: np.ndarray, out_file: str) -> None:
+        """Write ``image_bgr`` with ``polygons`` outlined to ``out_file``."""
+        from mmengine.structures import InstanceData
+        from mmocr.structures import TextDetDataSample
+        sample = TextDetDataSample()
+        sample.pred_instances = InstanceData(
+            polygons=[p.reshape(-1) for p in polygons],
+            scores=torch.as_tensor(np.asarray(scores, np.float32)))
+        self.visualizer.add_datasample(
+            osp.basename(out_file), image_bgr[..., ::-1], sample, draw_gt=False,
+            draw_pred=True, show=False, pred_score_thr=-np.inf, out_file=out_file)
 
 
-def main(argv=None):
+def write_outputs(out_dir: str, name: str, img_path: str, polygons, scores) -> None:
+    """``preds/<name>.json`` and the ICDAR2015 submission file of one image."""
+    json_path = osp.join(out_dir, 'preds', f'{name}.json')
+    os.makedirs(osp.dirname(json_path), exist_ok=True)
+    with open(json_path, 'w') as f:
+        json.dump(dict(img_path=img_path,
+                       polygons=[p.reshape(-1).round(2).tolist() for p in polygons],
+                       scores=[round(float(s), 4) for s in scores]), f)
+    txt_path = submission_path(out_dir, name)
+    os.makedirs(osp.dirname(txt_path), exist_ok=True)
+    with open(txt_path, 'w') as f:
+        for polygon in polygons:
+            f.write(','.join(str(v) for v in clockwise_quad(polygon).reshape(-1)) + '\n')
+
+
+def main(argv=None) -> int:
     args = parse_args(argv)
-    images = collect_images(args.inputs)
-    cfg = Config.fromfile(args.config)
-    init_default_scope(cfg.get('default_scope', 'mmocr'))
-    device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
-    model = load_model(cfg, args.checkpoint, device)
-    pipeline = build_inference_pipeline(cfg)
-
-    for sub in ('preds', 'submit') + (() if args.no_vis else ('vis',)):
-        os.makedirs(osp.join(args.out_dir, sub), exist_ok=True)
-    progress = ProgressBar(len(images)) if len(images) > 1 else None
+    try:
+        images = collect_images(args.inputs)
+        detector = PSEDetector(args.config, args.checkpoint, backend=args.backend,
+                               device=args.device, batch_size=args.batch_size)
+    except (FileNotFoundError, ValueError, RuntimeError, ImportError) as error:
+        print(f'ERROR: {error}', file=sys.stderr)
+        return 1
+    names = relative_names(images)
+    drawer = None if args.no_vis else PredictionDrawer()
+    progress = ProgressBar(len(images)) if len(images) >= PROGRESS_MIN_IMAGES else None
     num_detections = 0
-    for img_path in images:
-        polygons, scores = predict(model, pipeline, img_path)
-        keep = [i for i, score in enumerate(scores) if score >= args.score_thr]
-        polygons, scores = [polygons[i] for i in keep], scores[keep]
+    for position, detection in detector.predict_iter(images):
+        keep = [i for i, score in enumerate(detection.scores) if score >= args.score_thr]
+        polygons, scores = [detection.polygons[i] for i in keep], detection.scores[keep]
         num_detections += len(polygons)
-        name = osp.splitext(osp.basename(img_path))[0]
-        with open(osp.join(args.out_dir, 'preds', f'{name}.json'), 'w') as f:
-            json.dump(dict(img_path=img_path,
-                           polygons=[p.reshape(-1).round(2).tolist() for p in polygons],
-                           scores=[round(float(s), 4) for s in scores]), f)
-        with open(osp.join(args.out_dir, 'submit', f'res_{name}.txt'), 'w') as f:
-            for polygon in polygons:
-                f.write(','.join(str(v) for v in clockwise_quad(polygon).reshape(-1)) + '\n')
-        if not args.no_vis:
+        img_path, name = images[position], names[position]
+        write_outputs(args.out_dir, name, img_path, polygons, scores)
+        if drawer is not None:
             image = cv2.imread(img_path, cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
-            cv2.imwrite(osp.join(args.out_dir, 'vis', f'{name}.jpg'),
-                        draw_polygons(image, polygons))
+            drawer.draw(image, polygons, scores, osp.join(args.out_dir, 'vis', f'{name}.jpg'))
         if progress is not None:
             progress.update()
     print(f'\n{len(images)} images, {num_detections} detections -> {args.out_dir}/'
           '{preds,submit' + ('' if args.no_vis else ',vis') + '}')
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -1,7 +1,8 @@
 """Tests of ``mmpse_ext.ops.progressive_scale_expansion`` (the ``pse_ext`` op).
 
-The CPU op must reproduce the official PSENet FIFO algorithm exactly; ``reference_pse`` below is
-an independent, deliberately plain transcription of it (DESIGN.md section 3).
+The CPU op must reproduce the official PSENet FIFO algorithm exactly (docs/deploy.md, "The
+progressive scale expansion users have"); ``reference_pse`` below is an independent,
+deliberately plain transcription of it.
 """
 from collections import deque
 
@@ -210,21 +211,50 @@ def test_cpu_matches_reference_on_touching_words(seed, num_levels):
     assert_matches_reference(kernels, score, min_area=int(rng.integers(0, 6)))
 
 
-def test_strip_splits_17_3_like_the_reference():
-    """DESIGN.md section 3: seeds at both ends of a 3x20 strip, a middle kernel on columns 0-15.
-
-    Progressive expansion gives 17 columns to the left seed and 3 to the right one; a port that
-    reads kernel 0 at every level (mmcv's contour_expand) splits 10/10.
-    """
+def strip_kernels() -> np.ndarray:
+    """Seeds at both ends of a 3x20 strip, a middle kernel on columns 0-15, text everywhere."""
     kernels = np.zeros((3, 3, 20), np.uint8)
     kernels[0] = 1
     kernels[1, :, :16] = 1
     kernels[2, :, 0] = kernels[2, :, 19] = 1
+    return kernels
+
+
+def test_strip_splits_17_3_like_the_reference():
+    """Progressive expansion: the left seed grows through the middle kernel (columns 0-15)
+    while the right one waits for the text level, so the split is 17 / 3."""
+    kernels = strip_kernels()
     result = assert_matches_reference(kernels, np.ones((3, 20), np.float32), 0)
     expected = np.repeat(np.array([[1] * 17 + [2] * 3], np.int32), 3, axis=0)
     np.testing.assert_array_equal(result.labels.numpy(), expected)
     np.testing.assert_array_equal(result.areas.numpy(), [51, 9])
     np.testing.assert_array_equal(result.boxes.numpy(), [[0, 0, 16, 2], [17, 0, 19, 2]])
+
+
+def test_mmcv_contour_expand_splits_the_strip_10_10():
+    """mmcv's ``contour_expand`` (what MMOCR 1.0.1's ``PSEPostprocessor`` calls, used as MMOCR
+    calls it) reads the text map at every level, so both seeds race through it: 10 / 10."""
+    import cv2
+    from mmcv.ops import contour_expand
+    kernels = strip_kernels()
+    num_labels, seeds = cv2.connectedComponents(kernels[-1], connectivity=4)
+    labels = np.array(contour_expand(kernels, seeds, 0, num_labels))
+    np.testing.assert_array_equal(labels,
+                                  np.repeat(np.array([[1] * 10 + [2] * 10]), 3, axis=0))
+    assert not np.array_equal(labels, reference_pse(kernels, 0))
+
+
+def test_mmcv_contour_expand_agrees_with_two_levels_only():
+    """With K = 2 there is no intermediate level to skip: mmcv's op then matches the reference,
+    so the 10 / 10 split above is the K >= 3 defect, not a different seed numbering."""
+    import cv2
+    from mmcv.ops import contour_expand
+    rng = np.random.default_rng(7)
+    for _ in range(5):
+        kernels = word_like_kernels(40, 60, 6, 2, rng)
+        num_labels, seeds = cv2.connectedComponents(kernels[-1], connectivity=4)
+        labels = np.array(contour_expand(kernels, seeds, 0, num_labels))
+        np.testing.assert_array_equal(labels, reference_pse(kernels, 0))
 
 
 def test_carried_pixels_expand_at_a_later_level():

@@ -1,15 +1,10 @@
-"""tools/infer.py helpers: input expansion, ICDAR submission quads, checkpoint loading."""
+"""tools/infer.py helpers: ICDAR submission quads and paths, drawings through MMOCR's
+visualizer."""
 import os.path as osp
 
 import cv2
 import numpy as np
 import pytest
-import torch
-from mmengine.config import Config
-from mmengine.registry import init_default_scope
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-DEMO_CONFIG = osp.join(REPO, 'configs', 'pse_r18_synthetic_demo.py')
 
 
 @pytest.fixture(scope='module')
@@ -44,71 +39,31 @@ def test_polygon_reduced_to_min_area_rectangle(infer):
     assert {tuple(p) for p in quad} == {(0, 0), (20, 0), (20, 6), (0, 6)}
 
 
-def test_collect_images_file_folder_glob_and_errors(infer, tmp_path):
-    for name in ('b.jpg', 'a.png', 'notes.txt'):
-        (tmp_path / name).write_bytes(b'x')
-    sub = tmp_path / 'sub'
-    sub.mkdir()
-    (sub / 'c.JPG').write_bytes(b'x')
-    folder = infer.collect_images([str(tmp_path)])
-    assert folder == [str(tmp_path / 'a.png'), str(tmp_path / 'b.jpg')]  # sorted, no .txt, flat
-    assert infer.collect_images([str(sub / 'c.JPG')]) == [str(sub / 'c.JPG')]
-    globbed = infer.collect_images([str(tmp_path / '*.jpg'), str(tmp_path / 'b.jpg')])
-    assert globbed == [str(tmp_path / 'b.jpg')]  # de-duplicated
-    with pytest.raises(FileNotFoundError, match='nothing_here'):
-        infer.collect_images([str(tmp_path / 'nothing_here*.jpg')])
+def test_submission_files_keep_the_folder_structure(infer, tmp_path):
+    assert infer.submission_path('out', 'img_1') == osp.join('out', 'submit', 'res_img_1.txt')
+    assert infer.submission_path('out', osp.join('a', 'b', 'img_1')) == osp.join(
+        'out', 'submit', 'a', 'b', 'res_img_1.txt')
+    square = np.array([[10, 10], [30, 10], [30, 20], [10, 20]], np.float32)
+    for name in ('img_1', osp.join('sub', 'img_1')):
+        infer.write_outputs(str(tmp_path), name, f'{name}.jpg', [square], np.array([0.9]))
+    assert (tmp_path / 'preds' / 'img_1.json').is_file()
+    assert (tmp_path / 'preds' / 'sub' / 'img_1.json').is_file()
+    lines = (tmp_path / 'submit' / 'sub' / 'res_img_1.txt').read_text().splitlines()
+    assert lines == ['10,10,30,10,30,20,10,20']
 
 
-def test_draw_polygons_marks_only_the_outline(infer):
-    image = np.zeros((40, 60, 3), np.uint8)
-    drawn = infer.draw_polygons(image, [np.array([[10, 10], [50, 10], [50, 30], [10, 30]])])
-    assert image.sum() == 0  # input untouched
-    assert tuple(drawn[10, 30]) == (0, 255, 0) and tuple(drawn[20, 30]) == (0, 0, 0)
-
-
-def test_inference_pipeline_drops_annotation_loading(infer):
-    cfg = Config.fromfile(DEMO_CONFIG)
-    init_default_scope(cfg.default_scope)
-    names = [type(t).__name__ for t in infer.build_inference_pipeline(cfg).transforms]
-    expected = [t.type.split('.')[-1] for t in cfg.test_dataloader.dataset.pipeline]
-    assert 'LoadOCRAnnotations' in expected
-    expected.remove('LoadOCRAnnotations')
-    assert names == expected
-
-
-@pytest.fixture(scope='module')
-def demo_model_state():
-    from mmocr.registry import MODELS
-    init_default_scope('mmocr')
-    cfg = Config.fromfile(DEMO_CONFIG)
-    torch.manual_seed(0)
-    return cfg, MODELS.build(cfg.model).state_dict()
-
-
-def test_load_model_accepts_bare_state_dict_like_converted_paddle(infer, demo_model_state,
-                                                                   tmp_path):
-    cfg, state = demo_model_state
-    # converted Paddle weights: a bare state dict without BN's num_batches_tracked
-    bare = {k: v for k, v in state.items() if not k.endswith('num_batches_tracked')}
-    torch.save(bare, tmp_path / 'converted.pth')
-    model = infer.load_model(cfg, str(tmp_path / 'converted.pth'), 'cpu')
-    assert not model.training
-    for key, value in bare.items():
-        assert torch.equal(model.state_dict()[key], value), key
-    # a Runner checkpoint (state_dict + meta) of a DDP-wrapped model
-    torch.save(dict(meta=dict(epoch=1), state_dict={f'module.{k}': v for k, v in state.items()}),
-               tmp_path / 'runner.pth')
-    infer.load_model(cfg, str(tmp_path / 'runner.pth'), 'cpu')
-
-
-def test_load_model_rejects_mismatched_weights(infer, demo_model_state, tmp_path):
-    cfg, state = demo_model_state
-    wrong = dict(state)
-    wrong.pop('det_head.out_conv.weight')
-    wrong['head.conv2.weight'] = torch.zeros(1)
-    torch.save(wrong, tmp_path / 'wrong.pth')
-    with pytest.raises(RuntimeError, match=r'1 missing keys.*det_head.out_conv.weight.*'
-                                           r'1 unexpected keys.*head.conv2.weight'):
-        infer.load_model(cfg, str(tmp_path / 'wrong.pth'), 'cpu')
-    with pytest.raises(FileNotFoundError, match='absent.pth'):
-        infer.load_model(cfg, str(tmp_path / 'absent.pth'), 'cpu')
+def test_drawings_come_from_mmocrs_visualizer(infer, tmp_path):
+    image = np.full((40, 60, 3), 255, np.uint8)
+    square = np.array([[10, 10], [50, 10], [50, 30], [10, 30]], np.float32)
+    drawer = infer.PredictionDrawer()
+    out_file = str(tmp_path / 'vis' / 'a' / 'img.png')
+    drawer.draw(image, [square], np.array([0.1], np.float32), out_file)
+    drawn = cv2.imread(out_file)
+    assert drawn.shape == image.shape and image.min() == 255  # input untouched
+    inside, outside = drawn[20, 30].astype(int), drawn[35, 5].astype(int)
+    assert tuple(outside) == (255, 255, 255)
+    # MMOCR's default prediction colour is red ('r'), filled with alpha: B and G drop, R stays
+    assert inside[2] > 200 and inside[0] < 150 and inside[1] < 150
+    # low scores are drawn too (infer filters with --score-thr before drawing)
+    drawer.draw(image, [], np.zeros(0, np.float32), str(tmp_path / 'empty.png'))
+    assert np.array_equal(cv2.imread(str(tmp_path / 'empty.png')), image)
