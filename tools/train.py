@@ -36,7 +36,8 @@ def parse_args(argv=None):
         'the work dir (starts from scratch if there is none)')
     parser.add_argument(
         '--amp', action='store_true', default=False,
-        help='enable automatic mixed precision (float16 autocast, dynamic loss scaling) with '
+        help='enable automatic mixed precision (autocast in float16, bfloat16 on the CPU; dynamic '
+        'loss scaling) with '
         f'{DEVICE_AGNOSTIC_AMP}, on any device (the CPU included)')
     parser.add_argument(
         '--auto-scale-lr', action='store_true',

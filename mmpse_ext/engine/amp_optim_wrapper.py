@@ -9,11 +9,13 @@ optimizer state) and takes the device from mmengine's ``get_device()``. The reci
 a GPU and in CPU CI: a step whose gradients overflow is skipped and the scale halves; after
 ``growth_interval`` clean steps it doubles.
 
-The autocast dtype defaults to float16 on every device: the recipe trains in float16 on GPUs,
-and only float16's narrow range (max 65504) makes the loss scaling do anything. On a CPU,
-float16 autocast is there for checking the recipe's numerics, not for speed (most CPUs compute
-it slower than float32); ``dtype='bfloat16'`` is the CPU's fast choice where the hardware
-supports it, and needs no loss scaling.
+The autocast dtype defaults to float16 on accelerators, as the recipe trains on GPUs, and to
+bfloat16 on the CPU: CPUs without AVX512-FP16 run float16 convolutions through slow reference
+kernels (docs/benchmarks.md: ~50x slower than float32 on the CI machine, where bfloat16 is faster
+than float32), which would make a CPU run of the recipe impractical. The loss scaling runs the
+same way with either dtype (scale, unscale, skip the step and back off on inf/NaN gradients,
+grow after ``growth_interval`` clean steps); only float16's narrow range (max 65504) makes real
+overflows likely, so the tests that force one use ``dtype='float16'``.
 """
 from contextlib import contextmanager
 from typing import Optional, Union
@@ -25,6 +27,9 @@ from mmengine.optim import AmpOptimWrapper, OptimWrapper
 
 from mmpse_ext.registry import OPTIM_WRAPPERS
 
+# Autocast dtype when none is given: the recipe's float16, except where only bfloat16 is fast.
+DEFAULT_DTYPES = {'cpu': 'bfloat16'}
+
 
 @OPTIM_WRAPPERS.register_module()
 class DeviceAgnosticAmpOptimWrapper(AmpOptimWrapper):
@@ -34,8 +39,9 @@ class DeviceAgnosticAmpOptimWrapper(AmpOptimWrapper):
         loss_scale (str | float | dict): ``'dynamic'`` (GradScaler defaults, initial scale
             65536), a float (a *static* scale, re-applied every step) or a dict of GradScaler
             arguments (``dict(init_scale=1024.0)`` = dynamic scaling from 1024), as in mmengine.
-        dtype (str | torch.dtype, optional): autocast dtype, ``'float16'`` (default) or
-            ``'bfloat16'`` (``'float32'``/``'float64'`` are accepted as in mmengine).
+        dtype (str | torch.dtype, optional): autocast dtype, ``'float16'`` or ``'bfloat16'``
+            (``'float32'``/``'float64'`` are accepted as in mmengine); default
+            :data:`DEFAULT_DTYPES` of the device (float16, bfloat16 on the CPU).
         use_fsdp (bool): use torch's ``ShardedGradScaler`` (FSDP training).
         device (str, optional): device type to autocast and scale on; default mmengine's
             ``get_device()`` ('cuda', 'npu', 'mlu', 'musa' or 'cpu').
@@ -45,7 +51,7 @@ class DeviceAgnosticAmpOptimWrapper(AmpOptimWrapper):
 
     def __init__(self,
                  loss_scale: Union[str, float, dict] = 'dynamic',
-                 dtype: Optional[Union[str, torch.dtype]] = 'float16',
+                 dtype: Optional[Union[str, torch.dtype]] = None,
                  use_fsdp: bool = False,
                  device: Optional[str] = None,
                  **kwargs) -> None:
@@ -64,6 +70,8 @@ class DeviceAgnosticAmpOptimWrapper(AmpOptimWrapper):
         else:
             raise TypeError("DeviceAgnosticAmpOptimWrapper: loss_scale must be 'dynamic', a "
                             f'float or a dict of GradScaler arguments, got {loss_scale!r}')
+        if dtype is None:
+            dtype = DEFAULT_DTYPES.get(self.device_type, 'float16')
         if isinstance(dtype, str):
             if dtype not in self.valid_dtypes:
                 raise ValueError(f'DeviceAgnosticAmpOptimWrapper: dtype must be one of '

@@ -48,7 +48,7 @@ def run_amp_on_any_device(cfg: Config) -> bool:
         f'{"/".join(AMP_DEVICES)} and the device is {device!r}, so {DEVICE_AGNOSTIC_AMP} trains '
         f'with the same settings instead (autocast and dynamic loss scaling on {device}; '
         f'loss_scale={optim_wrapper.get("loss_scale", "dynamic")!r}, '
-        f'dtype={optim_wrapper.get("dtype", "float16")!r}).',
+        f'dtype={optim_wrapper.get("dtype", "default for the device")!r}).',
         logger='current', level=logging.WARNING)
     return True
 

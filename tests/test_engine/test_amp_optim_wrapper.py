@@ -1,5 +1,6 @@
-"""DeviceAgnosticAmpOptimWrapper runs the recipe's AMP (float16 autocast, dynamic loss scaling
-from 1024) on the CPU: overflow → skipped step and halved scale; growth after the interval."""
+"""DeviceAgnosticAmpOptimWrapper runs the recipe's AMP (autocast, dynamic loss scaling from 1024)
+on the CPU: overflow → skipped step and halved scale; growth after the interval. The overflow
+tests autocast in float16 (the recipe's GPU dtype), whose range the loss scaling is for."""
 import pytest
 import torch
 from mmengine.optim import AmpOptimWrapper
@@ -10,9 +11,9 @@ from mmpse_ext.engine import DeviceAgnosticAmpOptimWrapper
 from mmpse_ext.models.losses import PSELoss
 
 
-def _wrapper(model, **kwargs):
+def _wrapper(model, dtype='float16', **kwargs):
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    return DeviceAgnosticAmpOptimWrapper(optimizer=optimizer, device='cpu', **kwargs)
+    return DeviceAgnosticAmpOptimWrapper(optimizer=optimizer, device='cpu', dtype=dtype, **kwargs)
 
 
 def _linear():
@@ -126,8 +127,15 @@ def test_built_from_a_config_in_mmocrs_default_scope():
             default_args=dict(optimizer=torch.optim.SGD(model.parameters(), lr=0.1)))
     assert isinstance(wrapper, DeviceAgnosticAmpOptimWrapper)
     assert isinstance(wrapper, AmpOptimWrapper)  # mmengine's hooks treat it as AMP
-    assert wrapper.device_type == 'cpu' and wrapper.cast_dtype == torch.float16
-    assert wrapper.loss_scaler.get_scale() == 1024.0
+    assert wrapper.device_type == 'cpu' and wrapper.loss_scaler.get_scale() == 1024.0
+
+
+@pytest.mark.parametrize('device, dtype', [('cpu', torch.bfloat16), ('cuda', torch.float16)])
+def test_default_dtype_is_float16_except_bfloat16_on_the_cpu(device, dtype):
+    model = _linear()
+    wrapper = DeviceAgnosticAmpOptimWrapper(
+        optimizer=torch.optim.SGD(model.parameters(), lr=0.1), device=device)
+    assert wrapper.cast_dtype == dtype
 
 
 def test_bfloat16_autocast_is_selectable():
