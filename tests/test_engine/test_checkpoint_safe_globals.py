@@ -1,5 +1,5 @@
-"""Runner checkpoints load under torch's safe default (weights_only=True) once mmpse_ext is imported,
-and everything else stays refused."""
+"""Runner checkpoints load under torch's safe default (weights_only=True) once mmpse_ext is
+imported, and everything else stays refused."""
 import collections
 import os.path as osp
 import pickle

@@ -17,11 +17,14 @@ MIGRATION_DOC = osp.join(REPO, 'docs', 'migrating_from_mmocr.md')
 SNIPPET_MARKER = '<!-- tested config: stock PSENet with our types -->'
 
 
-def stock_swapped_config_text():
-    """The config block after SNIPPET_MARKER in docs/migrating_from_mmocr.md, verbatim: MMOCR's
-    stock PSENet config (``mmocr::`` base) with the plugin loaded and our four types in."""
-    with open(MIGRATION_DOC, encoding='utf-8') as f:
+def stock_swapped_config_text(document=MIGRATION_DOC):
+    """The config block after SNIPPET_MARKER in a document (docs/migrating_from_mmocr.md), verbatim:
+    MMOCR's stock PSENet config with the plugin loaded and our four types in; None if the
+    document has no marker."""
+    with open(document, encoding='utf-8') as f:
         text = f.read()
+    if SNIPPET_MARKER not in text:
+        return None
     after = text[text.index(SNIPPET_MARKER) + len(SNIPPET_MARKER):]
     start = after.index('```python\n') + len('```python\n')
     return after[start:after.index('```', start)]

@@ -16,8 +16,9 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmocr_tool_runs import (KEEP_EVERY_INSTANCE, MMOCR_TOOLS, REPO, run_command,
-                             tiny_flagship_options, tiny_stock_options)
+from mmocr_tool_runs import (KEEP_EVERY_INSTANCE, MIGRATION_DOC, MMOCR_TOOLS, REPO,
+                             run_command, stock_swapped_config_text, tiny_flagship_options,
+                             tiny_stock_options)
 
 OUR_CONFIGS = ('configs/pse_r18_synthetic_demo.py', 'configs/pse_r50vd_icdar15.py')
 
@@ -44,7 +45,8 @@ def eval_config(stock_trained, tmp_path_factory):
         f"_base_ = [{stock_trained['dumped_config']!r}]\n"
         'model = dict(det_head=dict(postprocessor=dict(\n'
         '    score_threshold=0.0, min_kernel_area=0, min_text_area=0)))\n'
-        "test_evaluator = [dict(type='HmeanIOUMetric'), dict(type='mmpse_ext.ICDAR2015HmeanMetric')]\n")
+        "test_evaluator = [dict(type='HmeanIOUMetric'),\n"
+        "                  dict(type='mmpse_ext.ICDAR2015HmeanMetric')]\n")
     return str(path)
 
 
@@ -58,6 +60,16 @@ def mmocr_test_predictions(stock_trained, eval_config, tmp_path_factory):
     [pkl] = glob.glob(osp.join(work_dir, '*_predictions.pkl'))
     with open(pkl, 'rb') as f:
         return pickle.load(f), result.stdout + result.stderr
+
+
+def test_readme_plugin_snippet_is_the_tested_config():
+    """The README's copy of the plugin snippet (after the same marker) is the one trained here."""
+    tested = stock_swapped_config_text(MIGRATION_DOC)
+    assert tested is not None and "type='mmpse_ext.PSEHead'" in tested
+    readme = stock_swapped_config_text(osp.join(REPO, 'README.md'))
+    if readme is None:
+        pytest.skip('README.md does not carry the tested plugin snippet (marker) yet')
+    assert readme == tested
 
 
 @pytest.mark.slow
