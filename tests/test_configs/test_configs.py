@@ -192,7 +192,6 @@ def _bn_inputs(model, modules):
     return seen, handles
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize('config_path, neck_momentum', [(FLAGSHIP, 0.9), (DEMO, 0.1)],
                          ids=['flagship', 'demo'])
 def test_one_training_step_updates_running_stats_with_paddles_momenta(config_path,

@@ -140,6 +140,7 @@ def test_r50_logit_shape_padding_and_gradients_reach_every_parameter(tmp_path):
         assert parameter.grad is not None and parameter.grad.abs().sum() > 0, name
 
 
+@pytest.mark.slow
 def test_small_model_overfits_a_tiny_synthetic_batch(tmp_path):
     torch.manual_seed(0)
     model = _build(_stock_mmocr_config(tmp_path, 'pse_r18_fpn.py'))
