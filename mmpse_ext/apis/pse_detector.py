@@ -61,6 +61,16 @@ def inference_pipelines(cfg: Config) -> Tuple[Compose, Compose]:
     return Compose(steps), Compose(steps[1:])
 
 
+def default_device(backend: str) -> str:
+    """CUDA when available to the backend (onnxruntime needs its GPU build), else the CPU."""
+    if not torch.cuda.is_available():
+        return 'cpu'
+    if backend == 'onnxruntime':
+        import onnxruntime as ort
+        return 'cuda' if 'CUDAExecutionProvider' in ort.get_available_providers() else 'cpu'
+    return 'cuda'
+
+
 class PSEDetector:
     """Detect text with a PSENet: one API over eager PyTorch and ONNX Runtime.
 
@@ -83,7 +93,7 @@ class PSEDetector:
             (``tools/export_onnx.py``) for ``backend='onnxruntime'``.
         backend (str): ``'pytorch'`` or ``'onnxruntime'``.
         device (str, optional): ``'cpu'``, ``'cuda'``, ``'cuda:1'`` …; default: CUDA when
-            available.
+            available to the backend.
         batch_size (int): at most this many images per network call.
         num_threads (int, optional): intra-op threads of ONNX Runtime (PyTorch uses
             ``torch.set_num_threads``); default: the runtime's choice.
@@ -100,7 +110,7 @@ class PSEDetector:
             raise ValueError(f'batch_size must be >= 1, got {batch_size}')
         self.cfg = load_config(config)
         self.batch_size = int(batch_size)
-        device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
+        device = device or default_device(backend)
         if backend == 'pytorch':
             model = load_model(self.cfg, weights, 'cpu')
             network = PSELogitsNetwork(model)
