@@ -155,7 +155,7 @@ inline void or_level_bit(uint8_t* __restrict dst, const uint8_t* __restrict src,
 }
 
 // Buffers reused by later calls on the same thread: faulting in fresh pages of multi-megabyte
-// buffers on every call costs about as much as the expansion itself. The queues are sized for
+// buffers on every call is costly next to the expansion itself. The queues are sized for
 // the worst case, but only the part actually used becomes resident.
 struct Workspace {
   std::unique_ptr<uint8_t[]> bits;

@@ -11,8 +11,8 @@ a GPU and in CPU CI: a step whose gradients overflow is skipped and the scale ha
 
 The autocast dtype defaults to float16 on accelerators, as the recipe trains on GPUs, and to
 bfloat16 on the CPU: CPUs without AVX512-FP16 run float16 convolutions through slow reference
-kernels (docs/benchmarks.md: ~50x slower than float32 on the CI machine, where bfloat16 is faster
-than float32), which would make a CPU run of the recipe impractical. The loss scaling runs the
+kernels, far slower than float32, while bfloat16 is at least as fast there (docs/benchmarks.md
+has the measurement); float16 would make a CPU run of the recipe impractical. The loss scaling runs the
 same way with either dtype (scale, unscale, skip the step and back off on inf/NaN gradients,
 grow after ``growth_interval`` clean steps); only float16's narrow range (max 65504) makes real
 overflows likely, so the tests that force one use ``dtype='float16'``.
