@@ -1,6 +1,9 @@
 """Enlarge an image whose short side is below a minimum, optionally rounding to a divisor."""
 from typing import Optional
 
+import cv2
+import numpy as np
+from mmcv.image.geometric import cv2_interp_codes
 from mmcv.transforms import BaseTransform
 from mmocr.datasets.transforms import Resize
 
@@ -13,15 +16,16 @@ class MinShortSideResize(BaseTransform):
 
     Two uses in the PSENet recipe (docs/recipe.md):
 
-    - training, before target generation: ``MinShortSideResize(min_short_side=640)`` (images
-      whose short side is already >= 640 are untouched);
+    - training, before target generation: ``MinShortSideResize(min_short_side=640)``, PaddleOCR's
+      ``MakePseGt`` resize: an image whose short side is below 640 is scaled by
+      ``s = 640 / short`` with ``cv2.resize(fx=s, fy=s)`` and the polygons and boxes are
+      multiplied by ``s`` (``scale_factor = (s, s)``); larger images are untouched;
     - testing: ``MinShortSideResize(min_short_side=736, size_divisor=32)``: enlarge to 736 if
       needed, then round *both* sides to the nearest multiple of 32 (at least 32), so the
       aspect ratio may change slightly (PaddleOCR's ``DetResizeForTest``, ``limit_type='min'``).
-
-    The resizing is mmocr's ``Resize``, which also rescales any loaded polygons/bboxes and
-    always records ``scale_factor = (new_w / w, new_h / h)`` so predictions map back to the
-    original image (test pipelines load annotations after this transform, as in MMOCR).
+      This is mmocr's ``Resize`` to that size, which records the realised
+      ``scale_factor = (new_w / w, new_h / h)`` so predictions map back to the original image
+      (test pipelines load annotations after this transform, as in MMOCR).
 
     Required keys: ``img``. Modified keys: ``img``, ``img_shape``, ``gt_polygons``,
     ``gt_bboxes``. Added keys: ``scale``, ``scale_factor``, ``keep_ratio``.
@@ -60,9 +64,25 @@ class MinShortSideResize(BaseTransform):
         if (new_w, new_h) == (width, height):  # skip a full-image copy; record the no-op
             results.update(scale=(width, height), scale_factor=(1.0, 1.0), keep_ratio=False)
             return results
+        if self.size_divisor is None:
+            return self._scale_by_factor(results, self.min_short_side / min(height, width))
         resize = Resize(scale=(new_w, new_h), keep_ratio=False, clip_object_border=False,
                         interpolation=self.interpolation)
         return resize(results)
+
+    def _scale_by_factor(self, results: dict, factor: float) -> dict:
+        """Paddle's ``MakePseGt`` enlargement: one factor for the image and the annotations."""
+        img = cv2.resize(results['img'], None, fx=factor, fy=factor,
+                         interpolation=cv2_interp_codes[self.interpolation])
+        results['img'] = img
+        results['img_shape'] = img.shape[:2]
+        results.update(scale=(img.shape[1], img.shape[0]), scale_factor=(factor, factor),
+                       keep_ratio=True)
+        if results.get('gt_polygons') is not None:
+            results['gt_polygons'] = [np.asarray(p) * factor for p in results['gt_polygons']]
+        if results.get('gt_bboxes') is not None:
+            results['gt_bboxes'] = results['gt_bboxes'] * factor
+        return results
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(min_short_side={self.min_short_side}, '

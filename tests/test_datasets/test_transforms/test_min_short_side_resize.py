@@ -21,7 +21,11 @@ def _image(h, w):
 def test_output_size_and_scale_factor(hw, short, divisor, expected_hw):
     out = MinShortSideResize(short, divisor)(_image(*hw))
     assert out['img'].shape[:2] == expected_hw and out['img_shape'] == expected_hw
-    assert out['scale_factor'] == pytest.approx((expected_hw[1] / hw[1], expected_hw[0] / hw[0]))
+    if divisor or expected_hw == hw:  # mmocr's Resize to the size: the realised ratios
+        assert out['scale_factor'] == pytest.approx(
+            (expected_hw[1] / hw[1], expected_hw[0] / hw[0]))
+    else:  # Paddle's MakePseGt: one factor
+        assert out['scale_factor'] == (short / min(hw),) * 2
     if divisor:
         assert expected_hw[0] % divisor == 0 and expected_hw[1] % divisor == 0
 
@@ -49,6 +53,24 @@ def test_test_pipeline_keeps_gt_in_original_coordinates_and_maps_back(geo):
     resized_white = out['img'][..., 0] > 127
     seen = np.array(QUAD, np.float64).reshape(-1, 2) * out['scale_factor']
     assert geo.iou(resized_white, geo.polygon_mask(resized_white.shape, [seen])) > 0.95
+
+
+def test_training_enlargement_is_paddles_make_pse_gt_resize(geo, paddle_make_pse_gt):
+    results = geo.drawn_polygon_results(300, 470, [QUAD, [300.4, 200.7, 420, 190, 425, 240,
+                                                          305, 250]])
+    results['img'] = (np.random.default_rng(0).random((300, 470, 3)) * 255).astype(np.uint8)
+    data = dict(image=results['img'].copy(),
+                polys=np.array([np.reshape(p, (-1, 2)) for p in results['gt_polygons']]),
+                ignore_tags=[False, False])
+    paddle = paddle_make_pse_gt(size=640)(data)
+    out = MinShortSideResize(640)(results)
+    np.testing.assert_array_equal(out['img'], paddle['image'])
+    for ours, theirs in zip(out['gt_polygons'], paddle['polys']):
+        np.testing.assert_array_equal(ours, theirs.reshape(-1))
+    assert out['img_shape'] == paddle['image'].shape[:2]
+    # and the polygons still follow the pixels
+    geo.assert_polygons_follow_pixels(MinShortSideResize(640)(
+        geo.drawn_polygon_results(300, 470, [QUAD])))
 
 
 def test_rejects_bad_arguments():

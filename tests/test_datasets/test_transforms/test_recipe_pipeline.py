@@ -48,29 +48,34 @@ def _scene(geo):
 
 
 def _paddle_targets(make_pse_gt, results, size):
-    """PaddleOCR's MakePseGt on the pipeline's image and polygons, in our channel layout."""
+    """PaddleOCR's MakePseGt (its own enlargement included) on the pipeline's image and
+    polygons: ``(maps in our channel layout, mask, ignore tags, image)``."""
     data = dict(image=results['img'].copy(),
                 polys=np.array([np.reshape(p, (-1, 2)) for p in results['gt_polygons']],
                                np.float32),
                 ignore_tags=[bool(t) for t in results['gt_ignored']])
     out = make_pse_gt(kernel_num=7, min_shrink_ratio=0.4, size=size)(data)
     kernels = np.concatenate([out['gt_text'][None], out['gt_kernels'][:6]]).astype(np.uint8)
-    return kernels, out['mask'].astype(np.uint8), out['ignore_tags']
+    return kernels, out['mask'].astype(np.uint8), out['ignore_tags'], out['image']
 
 
 def test_flagship_targets_and_crop_are_paddles(geo, paddle_make_pse_gt, paddle_random_crop,
                                                 monkeypatch):
     steps = _train_steps(FLAGSHIP)
     geometric, targets_step, crop_step = _split(steps)
-    min_side = next(s['min_short_side'] for s in geometric
-                    if s['type'] == 'mmpse_ext.MinShortSideResize')
+    # MakePseGt does the enlargement to the minimum short side itself
+    assert geometric[-1]['type'] == 'mmpse_ext.MinShortSideResize'
+    min_side = geometric[-1]['min_short_side']
+    resize = TRANSFORMS.build(geometric[-1])
     targets, crop = TRANSFORMS.build(targets_step), TRANSFORMS.build(crop_step)
     ignored_by_unused_rate = dont_care_drawn = 0
     for seed in range(6):
         np.random.seed(seed)
-        before = Compose(geometric)(_scene(geo))
+        augmented = Compose(geometric[:-1])(_scene(geo))
+        kernels, mask, tags, image = _paddle_targets(paddle_make_pse_gt, augmented, min_side)
+        before = resize(copy.deepcopy(augmented))
+        np.testing.assert_array_equal(before['img'], image)
         ours = targets(copy.deepcopy(before))
-        kernels, mask, tags = _paddle_targets(paddle_make_pse_gt, before, min_side)
         for channel in range(7):
             np.testing.assert_array_equal(ours['gt_kernels'][channel], kernels[channel],
                                           err_msg=f'seed {seed}, channel {channel}')
