@@ -1,10 +1,11 @@
 """Random isotropic rescaling by a factor drawn uniformly from a range."""
 from typing import Tuple
 
+import cv2
 import numpy as np
+from mmcv.image.geometric import cv2_interp_codes
 from mmcv.transforms import BaseTransform
 from mmcv.transforms.utils import cache_randomness
-from mmocr.datasets.transforms import Resize
 
 from ...registry import TRANSFORMS
 
@@ -13,9 +14,10 @@ from ...registry import TRANSFORMS
 class RandomScale(BaseTransform):
     """Rescale image and annotations by one factor ``s ~ U(scale_range)`` for both sides.
 
-    The PSENet recipe's ``Resize size=[0.5, 3]`` augmentation (docs/recipe.md). The resizing
-    itself is mmocr's ``Resize(scale_factor=s)``, which also scales ``gt_polygons`` and
-    ``gt_bboxes`` and records ``scale_factor``.
+    The PSENet recipe's ``IaaAugment Resize size=[0.5, 3]`` (docs/recipe.md), as PaddleOCR's
+    ``ImgaugLikeResize`` (``ppocr/data/imaug/iaa_augment.py``) does it: the image becomes
+    ``int(w * s) x int(h * s)`` (``cv2.resize``), polygons and boxes are multiplied by ``s``,
+    and ``scale_factor = (s, s)``. Polygons keep every vertex (nothing is clipped).
 
     Required keys: ``img``. Modified keys: ``img``, ``img_shape``, ``gt_polygons``,
     ``gt_bboxes``. Added keys: ``scale``, ``scale_factor``, ``keep_ratio``.
@@ -39,10 +41,18 @@ class RandomScale(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         """Resize by a freshly sampled factor."""
-        # clip_object_border=False: polygons keep their vertices (see RandomRotateKeepSize)
-        resize = Resize(scale_factor=self._sample_scale(), keep_ratio=True,
-                        clip_object_border=False, interpolation=self.interpolation)
-        return resize(results)
+        factor = self._sample_scale()
+        height, width = results['img'].shape[:2]
+        size = (max(int(width * factor), 1), max(int(height * factor), 1))
+        img = cv2.resize(results['img'], size, interpolation=cv2_interp_codes[self.interpolation])
+        results['img'] = img
+        results['img_shape'] = img.shape[:2]
+        results.update(scale=size, scale_factor=(factor, factor), keep_ratio=True)
+        if results.get('gt_polygons') is not None:
+            results['gt_polygons'] = [np.asarray(p) * factor for p in results['gt_polygons']]
+        if results.get('gt_bboxes') is not None:
+            results['gt_bboxes'] = results['gt_bboxes'] * factor
+        return results
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}(scale_range={self.scale_range}, ' \
