@@ -17,8 +17,9 @@
 # with --cfg-options {train,val,test}_dataloader.dataset.data_root=/path (and .ann_format=icdar
 # for the raw release files).
 #
-# Devices: AMP (AmpOptimWrapper) needs CUDA/NPU/MLU/MUSA; tools/train.py falls back to fp32 with a
-# warning elsewhere, and `--launcher pytorch` uses gloo instead of nccl on CPU-only machines.
+# Devices: AMP runs on every device (float16 autocast on GPUs, bfloat16 on the CPU, dynamic loss
+# scaling everywhere), also under MMOCR's own tools; `--launcher pytorch` uses gloo instead of
+# nccl on CPU-only machines.
 _base_ = [
     '_base_/models/pse_r50vd_fpn.py',
     '_base_/datasets/icdar2015.py',
@@ -31,8 +32,11 @@ model = dict(backbone=dict(init_cfg=dict(type='Pretrained', checkpoint=pretraine
 
 # Adam 1e-4 / coupled L2 5e-4 / x0.1 at 200, 400 / 600 epochs come from the schedule; the seed
 # trains in fp16 with dynamic loss scaling starting at 1024 (its scale_loss=1024). A dict
-# loss_scale is passed to torch's GradScaler (a float would be a *static* scale).
-optim_wrapper = dict(type='AmpOptimWrapper', loss_scale=dict(init_scale=1024.0))
+# loss_scale is passed to torch's GradScaler (a float would be a *static* scale). Our wrapper is
+# mmengine's AmpOptimWrapper (same arguments and checkpoint layout) on any device; mmengine's own
+# refuses to run without CUDA/NPU/MLU/MUSA.
+optim_wrapper = dict(
+    type='mmpse_ext.DeviceAgnosticAmpOptimWrapper', loss_scale=dict(init_scale=1024.0))
 
 # BatchNorm -> torch SyncBatchNorm in distributed runs (mmengine's Runner converts; single-process
 # runs keep plain BN).

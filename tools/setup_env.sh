@@ -32,12 +32,19 @@ MMCV_VERSION="2.0.1"
 STACK_SPEC="numpy==1.26.4 mmengine==0.10.7 mmdet==3.1.0 mmocr==1.0.1 pyclipper shapely \
 opencv-python==4.11.0.86 opencv-python-headless==4.11.0.86 matplotlib pytest hypothesis \
 onnx==1.23.2 onnxruntime==1.32.0 onnxscript==0.7.2"
+# References the tests run the real thing against (never imported by mmpse_ext): Polygon3, the
+# official ICDAR2015 script's geometry (free for non-commercial use only); PaddleOCR's source,
+# read file by file without its dependencies; openmim for `mim train/test`, without opendatalab
+# (it would pin setuptools 60 and requests 2.28).
+TEST_SPEC="Polygon3==3.0.9.1 click colorama model-index pandas rich tabulate"
+NO_DEPS_SPEC="paddleocr==2.10.0 openmim==0.3.9"
 BUILD_SPEC="wheel ninja"
 # mmcv 2.0.1's setup.py imports pkg_resources (gone from setuptools >= 81) while torch 2.14 wants
 # setuptools >= 77: build mmcv with the old one, then put the new one back.
 MMCV_BUILD_SETUPTOOLS="setuptools<70"
-RUNTIME_SETUPTOOLS="setuptools>=77"
-IMPORT_CHECK="import mmcv._ext, mmocr.models, mmocr.datasets, mmocr.evaluation, onnxruntime"
+# < 81: pkg_resources, which mmengine's `mmocr::` config prefix and openmim import.
+RUNTIME_SETUPTOOLS="setuptools>=77,<81"
+IMPORT_CHECK="import mmcv._ext, mmocr.models, mmocr.datasets, mmocr.evaluation, onnxruntime, Polygon, mim"
 
 SETUP_START=$(date +%s)
 PHASES=()
@@ -53,9 +60,19 @@ phase() {
   [[ -n "$1" ]] && step "$1"
   return 0
 }
+# pip, with its output shown only when it fails (it warns about conflicts that are expected here:
+# setuptools < 70 is below torch's stated minimum while mmcv builds).
+pip_install() {
+  local log status=0
+  log="$(mktemp)"
+  "$VENV/bin/python" -m pip --disable-pip-version-check install -q "$@" >"$log" 2>&1 || status=$?
+  (( status == 0 )) || cat "$log" >&2
+  rm -f "$log"
+  return $status
+}
 trap 'fail "step failed at line $LINENO (command: $BASH_COMMAND); the environment at $VENV is NOT ready"' ERR
 
-STAMP_CONTENT="$TORCH_SPEC | mmcv==$MMCV_VERSION | $STACK_SPEC | $BUILD_SPEC | $RUNTIME_SETUPTOOLS"
+STAMP_CONTENT="$TORCH_SPEC | mmcv==$MMCV_VERSION | $STACK_SPEC | $TEST_SPEC | $NO_DEPS_SPEC | $BUILD_SPEC | $RUNTIME_SETUPTOOLS"
 STAMP="$VENV/.mmpse_stack_stamp"
 
 if [[ "${MMPSE_NO_CACHE:-0}" == "1" && -d "$VENV" ]]; then
@@ -65,21 +82,20 @@ fi
 
 stack_ok() {
   [[ -f "$STAMP" && "$(cat "$STAMP")" == "$STAMP_CONTENT" ]] &&
-    "$VENV/bin/python" -c "$IMPORT_CHECK" 2>/dev/null
+    "$VENV/bin/python" -W ignore -c "$IMPORT_CHECK" 2>/dev/null
 }
 
 if stack_ok; then
   step "reusing $VENV (stack stamp matches and mmocr imports)"
 else
   rm -f "$STAMP"
-  PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
   if [[ ! -x "$VENV/bin/python" ]]; then
     phase "creating venv $VENV"
     mkdir -p "$(dirname "$VENV")"
     "$BASE_PYTHON" -m venv "$VENV"
   fi
   phase "installing build tools and $TORCH_SPEC"
-  "${PIP[@]}" install -q $BUILD_SPEC $TORCH_SPEC "numpy==1.26.4"
+  pip_install $BUILD_SPEC $TORCH_SPEC "numpy==1.26.4"
 
   TORCH_VERSION="$("$VENV/bin/python" -c 'import torch; print(torch.__version__.split("+")[0])')"
   # torch's headers state the C++ standard they need with an #error; read it instead of guessing.
@@ -97,9 +113,8 @@ else
     # The pure-Python stack (mmocr and mmdet do not depend on mmcv in their metadata) installs
     # while the compiler runs; the build only reads torch and setuptools, which neither touches.
     # torch 2.14 asks for setuptools >= 77, so the old one goes in by a call of its own.
-    "${PIP[@]}" install -q "$MMCV_BUILD_SETUPTOOLS"
-    STACK_LOG="$(mktemp)"
-    "${PIP[@]}" install -q $STACK_SPEC >"$STACK_LOG" 2>&1 &
+    pip_install "$MMCV_BUILD_SETUPTOOLS"
+    pip_install $STACK_SPEC $TEST_SPEC &
     STACK_PID=$!
     rm -rf "$MMCV_WHEEL_DIR.tmp"
     if ! bash "$REPO_ROOT/tools/mmcv_build/build_mmcv_wheel.sh" "$VENV/bin/python" "$MMCV_VERSION" \
@@ -107,25 +122,29 @@ else
       wait "$STACK_PID" || true
       fail "the mmcv $MMCV_VERSION build failed (output above)"
     fi
-    if ! wait "$STACK_PID"; then
-      cat "$STACK_LOG" >&2
-      fail "installing the stack ($STACK_SPEC) failed (output above)"
-    fi
-    rm -f "$STACK_LOG"
+    wait "$STACK_PID" || fail "installing the stack ($STACK_SPEC) failed (output above)"
     rm -rf "$MMCV_WHEEL_DIR" && mv "$MMCV_WHEEL_DIR.tmp" "$MMCV_WHEEL_DIR"
   fi
   phase "installing the stack with the mmcv wheel"
   # Named by path (never the sdist again); one resolver run with the stack keeps pins consistent.
-  "${PIP[@]}" install -q $STACK_SPEC $TORCH_SPEC "$RUNTIME_SETUPTOOLS" "$MMCV_WHEEL_DIR"/mmcv-*.whl
-  "$VENV/bin/python" -c "$IMPORT_CHECK" ||
+  pip_install $STACK_SPEC $TEST_SPEC $TORCH_SPEC "$RUNTIME_SETUPTOOLS" "$MMCV_WHEEL_DIR"/mmcv-*.whl
+  pip_install --no-deps $NO_DEPS_SPEC
+  "$VENV/bin/python" -W ignore -c "$IMPORT_CHECK" ||
     fail "the stack installed but mmocr does not import (see the traceback above)"
   echo "$STAMP_CONTENT" > "$STAMP"
 fi
 
 phase "building mmpse_ext (pip install --no-build-isolation -e .)"
-(cd "$REPO_ROOT" && "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation --use-pep517 -e .)
+(cd "$REPO_ROOT" && pip_install --no-deps --no-build-isolation --use-pep517 -e .)
 "$VENV/bin/python" -c "import mmocr.models, mmocr.datasets, mmpse_ext, mmpse_ext.ops" ||
   fail "mmpse_ext was installed but does not import"
+# What the extension was built with (CPU only, or CUDA and for which archs), and why.
+BUILD_REPORT="$("$VENV/bin/python" "$REPO_ROOT/tools/collect_env.py" | grep "^mmpse_ext._C")"
+sed 's/^/[setup_env] /' <<<"$BUILD_REPORT" >&2
+if grep -q "a GPU is visible but nvcc" <<<"$BUILD_REPORT"; then
+  echo "[setup_env] WARNING: this machine has a GPU but mmpse_ext._C was built WITHOUT its CUDA" \
+       "kernels (no nvcc found); see the build decision above" >&2
+fi
 phase ""
 step "environment ready: $VENV"
 "$VENV/bin/python" - <<'PY' >&2
