@@ -44,6 +44,12 @@ def run_python(args, timeout=900):
 
 
 @pytest.fixture(scope='session')
+def python_tool():
+    """:func:`run_python` for tests: ``python_tool(['tools/infer.py', ...])``."""
+    return run_python
+
+
+@pytest.fixture(scope='session')
 def synthetic_root(tmp_path_factory):
     """8 training and 4 test synthetic scenes (160-320 px), all annotation formats."""
     from mmpse_ext.datasets.synthetic import make_synthetic_icdar2015

@@ -2,6 +2,7 @@
 ONNX Runtime reproduces PyTorch (logits to 1e-4, identical polygons, equal hmean), and the API
 handles folders with nested duplicate names, arrays, batching and bad input."""
 import glob
+import json
 import os.path as osp
 import shutil
 
@@ -172,3 +173,28 @@ def test_bad_arguments_raise_clear_errors(exported_model, detectors, tmp_path):
         torch_detector([3])
     with pytest.raises(FileNotFoundError, match='no_such_dir'):
         torch_detector(str(tmp_path / 'no_such_dir'))
+
+
+@pytest.mark.slow
+def test_infer_tool_on_onnx_writes_the_detectors_results(exported_model, detectors,
+                                                         nested_duplicates, tmp_path,
+                                                         python_tool):
+    """tools/infer.py with an .onnx checkpoint picks ONNX Runtime by itself; its JSON holds the
+    API's polygons (rounded to 2 decimals) under the nested names."""
+    config, _, onnx_file, _ = exported_model
+    _, ort_detector = detectors
+    out_dir = tmp_path / 'out'
+    result = python_tool(['tools/infer.py', str(nested_duplicates), '--config', config,
+                         '--checkpoint', onnx_file, '--out-dir', str(out_dir), '--no-vis'])
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    detections = ort_detector(str(nested_duplicates))
+    assert result.stdout.strip().splitlines()[-1] == (
+        f'2 images, {sum(len(d.polygons) for d in detections)} detections -> {out_dir}/'
+        '{preds,submit}')
+    for detection, name in zip(detections, ('a/img_1', 'b/c/img_1')):
+        with open(out_dir / 'preds' / f'{name}.json') as f:
+            written = json.load(f)
+        assert written['img_path'] == detection.source
+        assert written['polygons'] == [p.reshape(-1).round(2).tolist()
+                                       for p in detection.polygons]
+    assert not (out_dir / 'vis').exists()
