@@ -22,13 +22,7 @@ ALL = [FLAGSHIP, PAPER, DEMO]
 IDS = ['flagship', 'paper', 'demo']
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    """One intra-op thread: small convolutions on a busy 2-core machine run far faster so."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('single_thread')
 
 
 def _types(node, path=''):

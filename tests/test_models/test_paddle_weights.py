@@ -100,13 +100,7 @@ def _assert_close(ours, reference):
     assert (ours - reference).abs().max().item() <= 1e-4 * max(scale, 1.0)
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    """One intra-op thread: much faster than contended OpenMP threads on a busy CI machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('single_thread')
 
 
 @pytest.fixture(scope='module')

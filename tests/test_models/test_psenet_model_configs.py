@@ -13,14 +13,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 MODELS_DIR = os.path.join(REPO, 'configs', '_base_', 'models')
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    """One intra-op thread: on a busy 2-core CI machine OpenMP's spinning threads make these
-    small convolutions ~50× slower than running them on one thread."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('single_thread')
 
 
 def _stock_mmocr_config(tmp_path, base='pse_r50vd_fpn.py'):
