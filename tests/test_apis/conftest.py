@@ -1,5 +1,5 @@
 """A small trained PSENet, its ONNX export and the synthetic images it was trained on, shared
-by the API tests (built once per session: ~1 min on 2 cores, most of it the ONNX export)."""
+by the API tests (built once per session; most of the time goes to training and the export)."""
 import os
 import os.path as osp
 import subprocess

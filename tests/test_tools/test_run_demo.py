@@ -1,6 +1,6 @@
 """tools/run_demo.sh, the README's main job: the CPU demo reaches its promised hmean.
 
-This is the whole demo (about 6 minutes on 2 idle cores); it guards the README's numbers.
+This is the whole demo (slow: training and evaluation on the CPU); it guards the README's gate.
 """
 import glob
 import os.path as osp
