@@ -4,7 +4,6 @@ paths, the stock-swapped config (the snippet of docs/migrating_from_mmocr.md), t
 import os
 import os.path as osp
 import subprocess
-import sys
 
 import mmocr
 import pytest

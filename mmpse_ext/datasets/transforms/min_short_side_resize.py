@@ -2,12 +2,12 @@
 from typing import Optional
 
 import cv2
-import numpy as np
 from mmcv.image.geometric import cv2_interp_codes
 from mmcv.transforms import BaseTransform
 from mmocr.datasets.transforms import Resize
 
 from ...registry import TRANSFORMS
+from .isotropic_resize import store_isotropic_resize
 
 
 @TRANSFORMS.register_module()
@@ -74,15 +74,7 @@ class MinShortSideResize(BaseTransform):
         """Paddle's ``MakePseGt`` enlargement: one factor for the image and the annotations."""
         img = cv2.resize(results['img'], None, fx=factor, fy=factor,
                          interpolation=cv2_interp_codes[self.interpolation])
-        results['img'] = img
-        results['img_shape'] = img.shape[:2]
-        results.update(scale=(img.shape[1], img.shape[0]), scale_factor=(factor, factor),
-                       keep_ratio=True)
-        if results.get('gt_polygons') is not None:
-            results['gt_polygons'] = [np.asarray(p) * factor for p in results['gt_polygons']]
-        if results.get('gt_bboxes') is not None:
-            results['gt_bboxes'] = results['gt_bboxes'] * factor
-        return results
+        return store_isotropic_resize(results, img, factor)
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(min_short_side={self.min_short_side}, '

@@ -8,6 +8,7 @@ from mmcv.transforms import BaseTransform
 from mmcv.transforms.utils import cache_randomness
 
 from ...registry import TRANSFORMS
+from .isotropic_resize import store_isotropic_resize
 
 
 @TRANSFORMS.register_module()
@@ -45,14 +46,7 @@ class RandomScale(BaseTransform):
         height, width = results['img'].shape[:2]
         size = (max(int(width * factor), 1), max(int(height * factor), 1))
         img = cv2.resize(results['img'], size, interpolation=cv2_interp_codes[self.interpolation])
-        results['img'] = img
-        results['img_shape'] = img.shape[:2]
-        results.update(scale=size, scale_factor=(factor, factor), keep_ratio=True)
-        if results.get('gt_polygons') is not None:
-            results['gt_polygons'] = [np.asarray(p) * factor for p in results['gt_polygons']]
-        if results.get('gt_bboxes') is not None:
-            results['gt_bboxes'] = results['gt_bboxes'] * factor
-        return results
+        return store_isotropic_resize(results, img, factor)
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}(scale_range={self.scale_range}, ' \
