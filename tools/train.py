@@ -17,13 +17,10 @@ import os.path as osp
 
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
 import mmpse_ext  # noqa: F401  (registers our modules even if a config lacks custom_imports)
-from mmpse_ext.engine import init_cpu_distributed, run_amp_on_any_device, shutdown_distributed
+from mmpse_ext.engine import build_tool_runner, run_amp_on_any_device, shutdown_distributed
 from mmpse_ext.engine.device_fallbacks import DEVICE_AGNOSTIC_AMP
-from mmpse_ext.utils import collect_env, format_env
 
 
 def parse_args(argv=None):
@@ -103,11 +100,8 @@ def build_train_cfg(args) -> Config:
 
 def main(argv=None):
     args = parse_args(argv)
-    if int(os.environ.get('RANK', '0')) == 0:  # once per job, not once per process
-        print(format_env(collect_env(with_compiling_details=False)), flush=True)
     cfg = build_train_cfg(args)
-    init_cpu_distributed(args.launcher, cfg)
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    runner = build_tool_runner(cfg, args.launcher)
     runner.train()
     shutdown_distributed()
 
