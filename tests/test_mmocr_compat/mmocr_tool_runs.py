@@ -71,8 +71,6 @@ def tiny_flagship_options(data_root):
         'model.backbone.stem_channels=8', 'model.backbone.init_cfg=None',
         'model.neck.in_channels=[8,16,32,64]', 'model.neck.out_channels=16',
         'model.det_head.in_channels=64', 'model.det_head.hidden_dim=16',
-        # the recipe's AMP on the CPU (mmengine's AmpOptimWrapper needs an accelerator)
-        'optim_wrapper.type=mmpse_ext.DeviceAgnosticAmpOptimWrapper',
         'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
         'train_dataloader.persistent_workers=False',
         'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
