@@ -36,7 +36,10 @@ def test_visualize_targets_writes_an_image(tmp_path, synthetic_root):
 
 
 @pytest.mark.slow
-def test_benchmark_pipeline_runs_and_reports_the_target():
+def test_benchmark_pipeline_runs_and_checks_its_baseline():
+    # Timings are the script's business (a timed assertion here would test the machine); the
+    # test checks that it runs, times both, and that the baseline it times makes our maps.
     proc = _run('tools/benchmark_pipeline.py', '--images', '2', '--repeats', '1')
-    assert 'target <= 12 ms per image: PASS' in proc.stdout
+    assert "our targets equal the baseline's on every pixel: True" in proc.stdout
+    assert 'speed-up vs baseline' in proc.stdout
     assert 'images/s per worker' in proc.stdout and 'load average' in proc.stdout
