@@ -38,6 +38,19 @@ KEEP_EVERY_INSTANCE = [
 ]
 
 
+def one_epoch_on(data_root):
+    """--cfg-options shared by the tiny runs: the synthetic data, one seeded epoch, then a
+    validation (4 images / batch 2 = 2 iterations), a checkpoint and a log line per step."""
+    return [
+        f'train_dataloader.dataset.data_root={data_root}',
+        f'val_dataloader.dataset.data_root={data_root}',
+        f'test_dataloader.dataset.data_root={data_root}',
+        'train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
+        'default_hooks.checkpoint.interval=1', 'default_hooks.logger.interval=1',
+        'randomness.seed=0',
+    ]
+
+
 def tiny_stock_options(data_root):
     """--cfg-options shrinking the stock MMOCR PSENet config to seconds on a CPU."""
     return [
@@ -54,14 +67,7 @@ def tiny_stock_options(data_root):
         'train_dataloader.dataset.pipeline.8.size=(128,128)',
         'val_dataloader.dataset.pipeline.1.scale=(256,256)',
         'test_dataloader.dataset.pipeline.1.scale=(256,256)',
-        f'train_dataloader.dataset.data_root={data_root}',
-        f'val_dataloader.dataset.data_root={data_root}',
-        f'test_dataloader.dataset.data_root={data_root}',
-        # 4 images / batch 2 = the 2 iterations of one epoch, then a validation
-        'train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
-        'default_hooks.checkpoint.interval=1', 'default_hooks.logger.interval=1',
-        'randomness.seed=0',
-    ]
+    ] + one_epoch_on(data_root)
 
 
 def tiny_flagship_options(data_root):
@@ -75,13 +81,7 @@ def tiny_flagship_options(data_root):
         'train_dataloader.persistent_workers=False',
         'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
         'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False',
-        f'train_dataloader.dataset.data_root={data_root}',
-        f'val_dataloader.dataset.data_root={data_root}',
-        f'test_dataloader.dataset.data_root={data_root}',
-        'train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
-        'default_hooks.checkpoint.interval=1', 'default_hooks.logger.interval=1',
-        'randomness.seed=0',
-    ]
+    ] + one_epoch_on(data_root)
 
 
 def tool_env():
