@@ -5,7 +5,7 @@ The CUDA kernels are compiled whenever torch has CUDA, a GPU is visible and nvcc
 machine without a GPU); otherwise a CPU-only extension is built, and CUDA tensors are decoded on
 the host. The decision and its reason are printed, and recorded with the versions the extension
 is built against in the generated module ``mmpse_ext/ops/_build_info.py`` (read by
-``python tools/collect_env.py``). torch's BuildExtension picks the C++ standard and honours
+``python tools/analysis_tools/collect_env.py``). torch's BuildExtension picks the C++ standard and honours
 ``MAX_JOBS`` and ``TORCH_CUDA_ARCH_LIST``; ``DEBUG=1`` builds without optimisation and with
 symbols.
 """

@@ -1,5 +1,5 @@
-# CPU demo (tools/run_demo.sh): a small PSENet trained from scratch on the synthetic
-# ICDAR2015-format set (tools/make_synthetic_icdar15.py) in minutes on 2 CPU cores.
+# CPU demo (.dev_scripts/run_demo.sh): a small PSENet trained from scratch on the synthetic
+# ICDAR2015-format set (tools/dataset_converters/make_synthetic_icdar15.py) in minutes on 2 CPU cores.
 #
 # Deviations from the recipe (configs/pse_r50vd_icdar15.py), for CPU speed / no pretrained
 # weights offline, and to keep the settings the demo was tuned with:

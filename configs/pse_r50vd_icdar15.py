@@ -7,7 +7,7 @@
 #   python tools/test.py configs/pse_r50vd_icdar15.py work_dirs/pse_r50vd_icdar15/best_*.pth
 #
 # ImageNet initialisation: convert PaddleClas' ResNet50_vd_ssld weights once,
-#   python tools/convert_paddle_weights.py ResNet50_vd_ssld_pretrained.pdparams \
+#   python tools/model_converters/convert_paddle_weights.py ResNet50_vd_ssld_pretrained.pdparams \
 #       pretrained/ResNet50_vd_ssld_pretrained.pth
 # or point elsewhere with --cfg-options model.backbone.init_cfg.checkpoint=/path/to.pth
 # (model.backbone.init_cfg=None trains from scratch). A converted det_r50_vd_pse model goes to

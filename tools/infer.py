@@ -21,8 +21,8 @@ different folders do not overwrite each other. Under ``--out-dir`` it writes:
 
 The model comes from ``--config`` (test pipeline without annotation loading, post-processor)
 and ``--checkpoint``: a ``.pth`` (Runner checkpoint or a plain state dict such as
-``tools/convert_paddle_weights.py`` writes) runs on PyTorch, an ``.onnx`` from
-``tools/export_onnx.py`` on ONNX Runtime (``--backend`` overrides the choice). The last line
+``tools/model_converters/convert_paddle_weights.py`` writes) runs on PyTorch, an ``.onnx`` from
+``tools/model_converters/export_onnx.py`` on ONNX Runtime (``--backend`` overrides the choice). The last line
 printed is ``N images, M detections -> OUT_DIR/{preds,submit,vis}``.
 """
 import argparse
@@ -50,7 +50,7 @@ def parse_args(argv=None):
     parser.add_argument('--config', required=True, help='model config file')
     parser.add_argument('--checkpoint', required=True,
                         help='.pth checkpoint (Runner or converted from Paddle) or .onnx file '
-                             '(tools/export_onnx.py)')
+                             '(tools/model_converters/export_onnx.py)')
     parser.add_argument('--backend', choices=('pytorch', 'onnxruntime'), default=None,
                         help='default: onnxruntime for a .onnx checkpoint, else pytorch')
     parser.add_argument('--batch-size', type=int, default=1,

@@ -4,7 +4,7 @@
     python tools/test.py configs/pse_r50vd_icdar15.py CKPT [--show-dir DIR] [--save-preds]
     tools/dist_test.sh configs/pse_r50vd_icdar15.py CKPT 4
 
-Prints the environment report of ``tools/collect_env.py`` (with our extension's build) at start,
+Prints the environment report of ``tools/analysis_tools/collect_env.py`` (with our extension's build) at start,
 then the test metrics (``icdar2015/precision``, ``icdar2015/recall``, ``icdar2015/hmean`` for our
 configs) through the Runner's logger. ``--launcher pytorch`` uses gloo on machines without an
 accelerator.
@@ -16,7 +16,8 @@ import os.path as osp
 from mmengine.config import Config, DictAction
 
 import mmpse_ext  # noqa: F401  (registers our modules even if a config lacks custom_imports)
-from mmpse_ext.engine import build_tool_runner, shutdown_distributed
+from mmpse_ext.apis import build_tool_runner
+from mmpse_ext.engine import shutdown_distributed
 
 
 def parse_args(argv=None):

@@ -5,7 +5,7 @@
     tools/dist_train.sh configs/pse_r50vd_icdar15.py 4          # 4 processes via torchrun
 
 Same flags and behaviour as MMOCR's script, plus: the environment report of
-``tools/collect_env.py`` (with our extension's build) is printed at start; ``--amp`` and
+``tools/analysis_tools/collect_env.py`` (with our extension's build) is printed at start; ``--amp`` and
 mmengine's ``AmpOptimWrapper`` train with :class:`mmpse_ext.engine.DeviceAgnosticAmpOptimWrapper`
 where mmengine's wrapper cannot run (the CPU: autocast and dynamic loss scaling there too, with a
 warning); ``--launcher pytorch`` uses gloo instead of nccl without an accelerator.
@@ -19,7 +19,8 @@ from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 
 import mmpse_ext  # noqa: F401  (registers our modules even if a config lacks custom_imports)
-from mmpse_ext.engine import build_tool_runner, run_amp_on_any_device, shutdown_distributed
+from mmpse_ext.apis import build_tool_runner
+from mmpse_ext.engine import run_amp_on_any_device, shutdown_distributed
 from mmpse_ext.engine.device_fallbacks import DEVICE_AGNOSTIC_AMP
 
 

@@ -13,7 +13,7 @@ env_cfg = dict(
 # import path: mmengine's Runner.wrap_model looks wrappers up in the root registry, which does not
 # see the grandchild scope 'mmpse_ext' (root -> mmocr -> mmpse_ext) but does import dotted paths.
 model_wrapper_cfg = dict(
-    type='mmpse_ext.models.wrappers.CPUCapableDDP', broadcast_buffers=False,
+    type='mmpse_ext.engine.CPUCapableDDP', broadcast_buffers=False,
     find_unused_parameters=False)
 randomness = dict(seed=None)
 

@@ -57,7 +57,7 @@ def onnxruntime_providers(device: Union[str, torch.device]) -> list:
 
 
 class OnnxRuntimeLogitsBackend:
-    """Runs an exported network (``tools/export_onnx.py``) with ONNX Runtime.
+    """Runs an exported network (``tools/model_converters/export_onnx.py``) with ONNX Runtime.
 
     Args:
         onnx_file (str): the ``.onnx`` file; input ``images`` ``[N, 3, H, W]`` float32, output
@@ -80,7 +80,7 @@ class OnnxRuntimeLogitsBackend:
             import onnxruntime as ort
         except ImportError as error:
             raise ImportError('the onnxruntime backend needs the onnxruntime package '
-                              '(tools/setup_env.sh installs it)') from error
+                              '(.dev_scripts/setup_env.sh installs it)') from error
         options = ort.SessionOptions()
         if num_threads is not None:
             options.intra_op_num_threads = int(num_threads)

@@ -51,7 +51,7 @@ class InputNormalisation(NamedTuple):
 class PSELogitsNetwork(nn.Module):
     """Data-preprocessor normalisation + backbone + neck + head of an MMOCR ``PSENet``.
 
-    This is what ``tools/export_onnx.py`` exports and what both inference backends run, so the
+    This is what ``tools/model_converters/export_onnx.py`` exports and what both inference backends run, so the
     PyTorch and ONNX Runtime paths compute the same function. Padding is left to the caller
     (:meth:`InputNormalisation.padding_pixel`); the post-processing (``pse_ext`` op and
     contours) is not part of it.

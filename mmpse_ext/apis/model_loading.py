@@ -28,7 +28,7 @@ def load_model(cfg: Config, checkpoint: str, device: Union[str, torch.device] = 
 
     Accepts a Runner checkpoint (``{'state_dict': ..., 'meta': ...}``, keys possibly prefixed
     ``module.`` by a distributed wrapper) or a bare state dict such as
-    ``tools/convert_paddle_weights.py`` writes. BatchNorm's ``num_batches_tracked`` counters may
+    ``tools/model_converters/convert_paddle_weights.py`` writes. BatchNorm's ``num_batches_tracked`` counters may
     be absent (Paddle has none); any other missing or unexpected key is an error, since it means
     the config and the weights disagree.
 

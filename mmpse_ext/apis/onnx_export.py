@@ -51,7 +51,7 @@ def export_onnx(network: PSELogitsNetwork, out_file: str,
         import onnxscript  # noqa: F401
     except ImportError as error:
         raise ImportError('ONNX export needs the onnx and onnxscript packages '
-                          '(tools/setup_env.sh installs them)') from error
+                          '(.dev_scripts/setup_env.sh installs them)') from error
     batch, channels, height, width = example_shape
     if batch < 2 or channels != 3 or height % SIZE_MULTIPLE or width % SIZE_MULTIPLE:
         raise ValueError(f'example_shape must be (N >= 2, 3, H, W) with H, W multiples of '

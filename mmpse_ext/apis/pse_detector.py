@@ -90,7 +90,7 @@ class PSEDetector:
     Args:
         config (str | Config): the model's config (model, test pipeline, post-processor).
         weights (str): a checkpoint (``.pth``) for ``backend='pytorch'``, an exported network
-            (``tools/export_onnx.py``) for ``backend='onnxruntime'``.
+            (``tools/model_converters/export_onnx.py``) for ``backend='onnxruntime'``.
         backend (str): ``'pytorch'`` or ``'onnxruntime'``.
         device (str, optional): ``'cpu'``, ``'cuda'``, ``'cuda:1'`` …; default: CUDA when
             available to the backend.

@@ -2,11 +2,11 @@
 from .amp_optim_wrapper import DeviceAgnosticAmpOptimWrapper
 from .checkpoint_safe_globals import (allow_mmengine_checkpoint_globals,
                                       history_buffer_statistic, mmengine_checkpoint_globals)
+from .cpu_capable_ddp import CPUCapableDDP
 from .device_fallbacks import init_cpu_distributed, run_amp_on_any_device, shutdown_distributed
-from .tool_runner import build_tool_runner
 
 __all__ = [
-    'DeviceAgnosticAmpOptimWrapper', 'allow_mmengine_checkpoint_globals', 'build_tool_runner',
+    'CPUCapableDDP', 'DeviceAgnosticAmpOptimWrapper', 'allow_mmengine_checkpoint_globals',
     'history_buffer_statistic', 'init_cpu_distributed', 'mmengine_checkpoint_globals',
     'run_amp_on_any_device', 'shutdown_distributed'
 ]

@@ -3,6 +3,5 @@ from .heads import PSEHead
 from .losses import PSELoss
 from .necks import PSEFPN
 from .postprocessors import PSEPostprocessor
-from .wrappers import CPUCapableDDP
 
-__all__ = ['CPUCapableDDP', 'PSEFPN', 'PSEHead', 'PSELoss', 'PSEPostprocessor']
+__all__ = ['PSEFPN', 'PSEHead', 'PSELoss', 'PSEPostprocessor']

@@ -28,7 +28,7 @@ def load_extension() -> None:
         raise ImportError(
             'mmpse_ext._C (the pse_ext C++/CUDA op) is not built or does not load against the '
             f'installed torch ({error}). Build it with `pip install --no-build-isolation -e .` '
-            'from the repository root, or run `bash tools/setup_env.sh`.') from error
+            'from the repository root, or run `bash .dev_scripts/setup_env.sh`.') from error
     _LOADED = True
 
 
@@ -78,5 +78,5 @@ def needs_host_fallback(op_name: str, device: torch.device) -> bool:
         f'pse_ext::{op_name} has no {dispatch_key(device.type)} kernel in this build of '
         f'mmpse_ext._C; its inputs on {device} are copied to the host and the CPU kernel runs '
         'instead (slower). Rebuild with nvcc available to get the device kernel; '
-        '`python tools/collect_env.py` shows how the extension was built.')
+        '`python tools/analysis_tools/collect_env.py` shows how the extension was built.')
     return True

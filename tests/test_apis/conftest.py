@@ -75,9 +75,9 @@ def trained_model(tmp_path_factory, synthetic_root):
 
 @pytest.fixture(scope='session')
 def exported_model(trained_model, tmp_path_factory):
-    """(config, checkpoint, onnx file, tools/export_onnx.py's stdout)."""
+    """(config, checkpoint, onnx file, tools/model_converters/export_onnx.py's stdout)."""
     config, checkpoint = trained_model
     onnx_file = str(tmp_path_factory.mktemp('api_onnx') / 'parity_demo.onnx')
-    result = run_python(['tools/export_onnx.py', config, checkpoint, onnx_file])
+    result = run_python(['tools/model_converters/export_onnx.py', config, checkpoint, onnx_file])
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     return config, checkpoint, onnx_file, result.stdout

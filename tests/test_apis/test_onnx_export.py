@@ -1,4 +1,4 @@
-"""The exported graph (tools/export_onnx.py on the session's trained model): it passes onnx's
+"""The exported graph (tools/model_converters/export_onnx.py on the session's trained model): it passes onnx's
 checker, its batch, height and width are symbolic, and ONNX Runtime follows PyTorch on shapes
 other than the traced one."""
 import os.path as osp

@@ -8,7 +8,7 @@ import pytest
 from mmengine.registry import DefaultScope
 
 from mmpse_ext.datasets.synthetic import make_synthetic_icdar2015
-from mmpse_ext.datasets.transforms.polygon_raster import fill_polygons
+from mmpse_ext.datasets.transforms._utils.polygon_raster import fill_polygons
 
 
 @pytest.fixture(scope='session')

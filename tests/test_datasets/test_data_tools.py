@@ -1,4 +1,4 @@
-"""Smoke tests of the data tools (tools/make_synthetic_icdar15.py, visualize_targets.py,
+"""Smoke tests of the data tools (tools/dataset_converters/make_synthetic_icdar15.py, visualize_targets.py,
 benchmark_pipeline.py) run as users run them."""
 import os.path as osp
 import subprocess
@@ -17,7 +17,7 @@ def _run(*args, timeout=300):
 
 def test_make_synthetic_cli_writes_all_formats(tmp_path):
     out = tmp_path / 'syn'
-    proc = _run('tools/make_synthetic_icdar15.py', '--out', str(out), '--num-train', '2',
+    proc = _run('tools/dataset_converters/make_synthetic_icdar15.py', '--out', str(out), '--num-train', '2',
                 '--num-test', '1', '--size', '160', '200', '--seed', '4')
     assert 'train: 2/2 images' in proc.stderr and 'test: 1/1 images' in proc.stderr
     for name in ('train_icdar2015_label.txt', 'textdet_test.json',
@@ -28,7 +28,7 @@ def test_make_synthetic_cli_writes_all_formats(tmp_path):
 
 def test_visualize_targets_writes_an_image(tmp_path, synthetic_root):
     png = tmp_path / 'targets.png'
-    proc = _run('tools/visualize_targets.py', '--num', '2', '--out', str(png), '--cfg-options',
+    proc = _run('tools/visualizations/visualize_targets.py', '--num', '2', '--out', str(png), '--cfg-options',
                 f'train_dataloader.dataset.data_root={synthetic_root}')
     assert proc.stdout.count('kernel areas') == 2
     img = cv2.imread(str(png))
@@ -39,7 +39,7 @@ def test_visualize_targets_writes_an_image(tmp_path, synthetic_root):
 def test_benchmark_pipeline_runs_and_checks_its_baseline():
     # Timings are the script's business (a timed assertion here would test the machine); the
     # test checks that it runs, times both, and that the baseline it times makes our maps.
-    proc = _run('tools/benchmark_pipeline.py', '--images', '2', '--repeats', '1')
+    proc = _run('tools/analysis_tools/benchmark_pipeline.py', '--images', '2', '--repeats', '1')
     assert "our targets equal the baseline's on every pixel: True" in proc.stdout
     assert 'speed-up vs baseline' in proc.stdout
     assert 'images/s per worker' in proc.stdout and 'load average' in proc.stdout

@@ -72,7 +72,7 @@ def test_cuda_inputs_get_the_cpu_result_with_one_warning(cpu_only_build):
     messages = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
     assert len(messages) == 1
     assert 'pse_ext::progressive_scale_expansion has no CUDA kernel' in messages[0]
-    assert 'tools/collect_env.py' in messages[0]
+    assert 'tools/analysis_tools/collect_env.py' in messages[0]
 
 
 def test_cpu_inputs_never_warn(cpu_only_build):

@@ -41,10 +41,12 @@ randomness = dict(seed=0)
 
 @pytest.fixture(scope='session')
 def load_tool():
-    """Import a script from tools/ (not a package) as a module: ``load_tool('train')``."""
+    """Import a script from tools/ (not a package) as a module: ``load_tool('train')``,
+    ``load_tool('model_converters/export_onnx')``."""
     def load(name):
         path = osp.join(REPO, 'tools', f'{name}.py')
-        spec = importlib.util.spec_from_file_location(f'mmpse_tools_{name}', path)
+        module_name = 'mmpse_tools_' + name.replace('/', '_')
+        spec = importlib.util.spec_from_file_location(module_name, path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         return module
@@ -56,7 +58,9 @@ def tiny_data_root(tmp_path_factory):
     """8 training and 4 test synthetic images (160-320 px) in all three annotation formats."""
     root = tmp_path_factory.mktemp('synthetic_tiny')
     subprocess.run(
-        [sys.executable, osp.join(REPO, 'tools', 'make_synthetic_icdar15.py'), '--out', str(root),
+        [sys.executable,
+         osp.join(REPO, 'tools', 'dataset_converters', 'make_synthetic_icdar15.py'),
+         '--out', str(root),
          '--num-train', '8', '--num-test', '4', '--size', '160', '320', '--seed', '3'],
         check=True, capture_output=True, text=True, timeout=300)
     return str(root)

@@ -1,4 +1,4 @@
-"""tools/convert_paddle_weights.py: good files convert and load, every bad input ends with exit
+"""tools/model_converters/convert_paddle_weights.py: good files convert and load, every bad input ends with exit
 code 1 and one line on stderr that names the file and the problem (no traceback, no output)."""
 import importlib.util
 import os
@@ -13,13 +13,13 @@ from mmengine.registry import init_default_scope
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODEL_CONFIG = os.path.join(REPO, 'configs', '_base_', 'models', 'pse_r50vd_fpn.py')
-TOOL = os.path.join(REPO, 'tools', 'convert_paddle_weights.py')
+TOOL = os.path.join(REPO, 'tools', 'model_converters', 'convert_paddle_weights.py')
 ERROR_PREFIX = 'convert_paddle_weights: error: '
 
 
 def _load_helper():
-    """The Paddle-named weight generator shared with tests/test_models/test_paddle_weights.py."""
-    path = os.path.join(REPO, 'tests', 'test_models', 'paddle_named_weights.py')
+    """The Paddle-named weight generator shared with tests/test_utils/test_paddle_weights.py."""
+    path = os.path.join(REPO, 'tests', 'test_utils', 'paddle_named_weights.py')
     spec = importlib.util.spec_from_file_location('paddle_named_weights', path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -31,7 +31,7 @@ paddle_named = _load_helper()
 
 @pytest.fixture(scope='module')
 def tool(load_tool):
-    return load_tool('convert_paddle_weights')
+    return load_tool('model_converters/convert_paddle_weights')
 
 
 @pytest.fixture(scope='module')

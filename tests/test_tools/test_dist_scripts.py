@@ -1,4 +1,4 @@
-"""tools/dist_train.sh and tools/dist_test.sh: argument checks and the torchrun command they run.
+"""tools/dist_*.sh and tools/slurm_*.sh: argument checks and the torchrun / srun command they run.
 
 A fake interpreter (``PYTHON=<script that prints its argv>``) records the exact command line, so
 these tests check the forwarding of MMOCR's environment variables without starting processes.
@@ -90,7 +90,7 @@ def test_dist_test_forwards_checkpoint_and_options(fake_python):
 
 
 def test_python_autodetects_setup_env_venv(tmp_path):
-    """Without $PYTHON or an active venv, the venv made by tools/setup_env.sh is used."""
+    """Without $PYTHON or an active venv, the venv made by .dev_scripts/setup_env.sh is used."""
     tag = subprocess.run(
         ['python3', '-c', 'import sys; print(f"py{sys.version_info[0]}{sys.version_info[1]}")'],
         capture_output=True, text=True, check=True).stdout.strip()
@@ -108,3 +108,52 @@ def test_python_autodetects_setup_env_venv(tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert 'VENV_PYTHON_USED' in result.stdout
+
+
+@pytest.fixture
+def fake_srun(tmp_path):
+    """A directory holding an ``srun`` that prints its argv and PYTHONPATH instead of running."""
+    bin_dir = tmp_path / 'bin'
+    bin_dir.mkdir()
+    srun = bin_dir / 'srun'
+    srun.write_text('#!/usr/bin/env bash\nfor a in "$@"; do echo "ARG:$a"; done\n'
+                    'echo "PYTHONPATH:$PYTHONPATH"\n')
+    srun.chmod(srun.stat().st_mode | stat.S_IEXEC)
+    return str(bin_dir)
+
+
+@pytest.mark.parametrize('name, args', [
+    ('slurm_train.sh', ['part', 'job', 'cfg.py']),
+    ('slurm_test.sh', ['part', 'job', 'cfg.py']),
+])
+def test_slurm_too_few_arguments_print_usage(name, args, fake_srun):
+    result = run_script(name, args, {'PYTHON': 'py', 'PATH': f'{fake_srun}:/usr/bin:/bin'})
+    assert result.returncode == 2
+    assert 'Usage:' in result.stderr
+    assert recorded_args(result.stdout) == []
+
+
+def test_slurm_train_builds_mmocr_srun_command(fake_srun):
+    env = dict(PYTHON='/venv/bin/python', PATH=f'{fake_srun}:/usr/bin:/bin', GPUS='16',
+               GPUS_PER_NODE='8', CPUS_PER_TASK='4', SRUN_ARGS='--quotatype=auto --exclusive')
+    result = run_script('slurm_train.sh',
+                        ['gpu', 'pse', 'configs/pse_r50vd_icdar15.py', 'work_dirs/pse', '--amp'],
+                        env)
+    assert result.returncode == 0, result.stderr
+    assert recorded_args(result.stdout) == [
+        '-p', 'gpu', '--job-name=pse', '--gres=gpu:8', '--ntasks=16', '--ntasks-per-node=8',
+        '--cpus-per-task=4', '--kill-on-bad-exit=1', '--quotatype=auto', '--exclusive',
+        '/venv/bin/python', '-u', osp.join(TOOLS, 'train.py'), 'configs/pse_r50vd_icdar15.py',
+        '--work-dir=work_dirs/pse', '--launcher=slurm', '--amp']
+    pythonpath = [l for l in result.stdout.splitlines() if l.startswith('PYTHONPATH:')][0]
+    assert osp.realpath(pythonpath[len('PYTHONPATH:'):].split(':')[0]) == osp.realpath(REPO)
+
+
+def test_slurm_test_defaults_and_checkpoint(fake_srun):
+    env = dict(PYTHON='py', PATH=f'{fake_srun}:/usr/bin:/bin')
+    result = run_script('slurm_test.sh', ['p', 'j', 'cfg.py', 'w/best.pth', '--save-preds'], env)
+    assert result.returncode == 0, result.stderr
+    assert recorded_args(result.stdout) == [
+        '-p', 'p', '--job-name=j', '--gres=gpu:8', '--ntasks=8', '--ntasks-per-node=8',
+        '--cpus-per-task=5', '--kill-on-bad-exit=1', 'py', '-u', osp.join(TOOLS, 'test.py'),
+        'cfg.py', 'w/best.pth', '--launcher=slurm', '--save-preds']

@@ -1,4 +1,4 @@
-"""tools/export_onnx.py: one-line errors and exit code 1 on bad input. (The successful export
+"""tools/model_converters/export_onnx.py: one-line errors and exit code 1 on bad input. (The successful export
 of a trained model, its checks and its parity are tested in tests/test_apis, which export with
 this tool.)"""
 import os.path as osp
@@ -12,7 +12,7 @@ DEMO_CONFIG = osp.join(REPO, 'configs', 'pse_r18_synthetic_demo.py')
 
 @pytest.fixture(scope='module')
 def export_tool(load_tool):
-    return load_tool('export_onnx')
+    return load_tool('model_converters/export_onnx')
 
 
 def run(tool, capsys, *argv):

@@ -11,7 +11,7 @@ import torch
 def test_flagship_two_iterations_on_cpu(tmp_path, tiny_data_root, run_tool):
     from mmdet.models.backbones import ResNetV1d
 
-    # stand-in for tools/convert_paddle_weights.py's ImageNet output: backbone keys, no prefix
+    # stand-in for tools/model_converters/convert_paddle_weights.py's ImageNet output: backbone keys, no prefix
     torch.manual_seed(0)
     backbone_state = ResNetV1d(depth=50).state_dict()
     pretrained = tmp_path / 'r50vd_converted.pth'

@@ -1,4 +1,4 @@
-"""tools/gpu_acceptance.sh --dry-run: every stage of the GPU acceptance runs on the CPU (or says
+""".dev_scripts/gpu_acceptance.sh --dry-run: every stage of the GPU acceptance runs on the CPU (or says
 why it is skipped), so the script cannot rot between the rare runs on a lent GPU."""
 import json
 import os
@@ -17,7 +17,7 @@ STAGES = ['environment', 'wheels', 'imgaug', 'build', 'op_check', 'collect_env',
 def test_dry_run_passes_every_stage_or_says_why_it_skips(tmp_path):
     out = tmp_path / 'out'
     env = dict(os.environ, PYTHON=sys.executable)
-    result = subprocess.run(['bash', 'tools/gpu_acceptance.sh', '--dry-run', '--out', str(out)],
+    result = subprocess.run(['bash', '.dev_scripts/gpu_acceptance.sh', '--dry-run', '--out', str(out)],
                             cwd=REPO, env=env, capture_output=True, text=True, timeout=1200)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     summary = (out / 'summary.md').read_text()

@@ -1,8 +1,8 @@
-"""The fast mmcv build (tools/mmcv_build) computes what a plain build computes.
+"""The fast mmcv build (.dev_scripts/mmcv_build) computes what a plain build computes.
 
-The installed mmcv (built by tools/setup_env.sh) is compared bit for bit with the outputs a
+The installed mmcv (built by .dev_scripts/setup_env.sh) is compared bit for bit with the outputs a
 plain build of the same sdist gave on the same inputs (tests/data/mmcv_ops_plain_build.npz,
-written by tools/mmcv_build/mmcv_op_outputs.py; docs/setup.md says how), and with torchvision's
+written by .dev_scripts/mmcv_build/mmcv_op_outputs.py; docs/setup.md says how), and with torchvision's
 independent implementations where they exist.
 """
 import importlib.util
@@ -17,11 +17,11 @@ import torchvision
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PLAIN_OUTPUTS = osp.join(REPO, 'tests', 'data', 'mmcv_ops_plain_build.npz')
-PCH_CXX = osp.join(REPO, 'tools', 'mmcv_build', 'pch_cxx.sh')
+PCH_CXX = osp.join(REPO, '.dev_scripts', 'mmcv_build', 'pch_cxx.sh')
 
 
 def load_op_outputs_module():
-    path = osp.join(REPO, 'tools', 'mmcv_build', 'mmcv_op_outputs.py')
+    path = osp.join(REPO, '.dev_scripts', 'mmcv_build', 'mmcv_op_outputs.py')
     spec = importlib.util.spec_from_file_location('mmcv_op_outputs', path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -1,4 +1,4 @@
-"""tools/run_demo.sh, the README's main job: the CPU demo reaches its promised hmean.
+""".dev_scripts/run_demo.sh, the README's main job: the CPU demo reaches its promised hmean.
 
 This is the whole demo (slow: training and evaluation on the CPU); it guards the README's gate.
 """
@@ -13,7 +13,7 @@ import pytest
 def test_demo_trains_to_promised_hmean_and_draws_predictions(tmp_path, run_tool):
     work_dir, data_root = tmp_path / 'demo', tmp_path / 'data'
     result = run_tool(
-        ['bash', 'tools/run_demo.sh'], timeout=1800,
+        ['bash', '.dev_scripts/run_demo.sh'], timeout=1800,
         env_extra=dict(SKIP_SETUP='1', WORK_DIR=str(work_dir), DATA_ROOT=str(data_root)))
     log = result.stdout + result.stderr
     assert result.returncode == 0, log[-4000:]

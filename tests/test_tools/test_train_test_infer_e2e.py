@@ -69,7 +69,7 @@ def test_tool_run(eval_config, checkpoint, tmp_path_factory, run_tool):
 
 @pytest.fixture(scope='module')
 def infer_flat_run(eval_config, checkpoint, tmp_path_factory, run_tool, tiny_data_root):
-    """tools/infer.py on the test images folder, as tools/run_demo.sh runs it."""
+    """tools/infer.py on the test images folder, as .dev_scripts/run_demo.sh runs it."""
     out_dir = tmp_path_factory.mktemp('infer')
     result = run_tool([sys.executable, 'tools/infer.py',
                        osp.join(tiny_data_root, 'ch4_test_images'), '--config', eval_config,

@@ -50,7 +50,7 @@ def test_format_is_one_line_per_entry():
 
 
 def test_runs_as_a_script():
-    result = subprocess.run([sys.executable, 'tools/collect_env.py'], cwd=REPO,
+    result = subprocess.run([sys.executable, 'tools/analysis_tools/collect_env.py'], cwd=REPO,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert f'MMOCR: {mmocr.__version__}' in result.stdout

@@ -1,4 +1,4 @@
-# The synthetic ICDAR2015-format set (tools/make_synthetic_icdar15.py, default output) at small
+# The synthetic ICDAR2015-format set (tools/dataset_converters/make_synthetic_icdar15.py, default output) at small
 # sizes for CPU demos and CI: images of ~320-640 px, 320 crops, test short side >= 320.
 # Same pipeline steps as the recipe (icdar2015.py); sizes, paths and loader sizes differ, and the
 # targets and crop keep the choices the CPU demo was tuned with (the paper variant's, see

@@ -7,7 +7,7 @@ from mmcv.transforms import BaseTransform
 from mmocr.datasets.transforms import Resize
 
 from ...registry import TRANSFORMS
-from .isotropic_resize import store_isotropic_resize
+from ._utils.isotropic_resize import store_isotropic_resize
 
 
 @TRANSFORMS.register_module()

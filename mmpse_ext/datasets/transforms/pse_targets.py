@@ -6,7 +6,7 @@ from mmcv.transforms import BaseTransform
 from shapely.geometry import Polygon
 
 from ...registry import TRANSFORMS
-from .polygon_raster import RASTERIZATIONS, PolygonRaster
+from ._utils.polygon_raster import RASTERIZATIONS, PolygonRaster
 
 SPLIT_PIECES = ('first', 'all')
 

@@ -5,7 +5,7 @@ from mmcv.transforms import BaseTransform
 from mmcv.transforms.utils import cache_randomness
 
 from ...registry import TRANSFORMS
-from .instance_filter import keep_instances, polygons_to_bboxes
+from ._utils.instance_filter import keep_instances, polygons_to_bboxes
 
 
 @TRANSFORMS.register_module()

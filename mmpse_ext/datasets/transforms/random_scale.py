@@ -8,7 +8,7 @@ from mmcv.transforms import BaseTransform
 from mmcv.transforms.utils import cache_randomness
 
 from ...registry import TRANSFORMS
-from .isotropic_resize import store_isotropic_resize
+from ._utils.isotropic_resize import store_isotropic_resize
 
 
 @TRANSFORMS.register_module()

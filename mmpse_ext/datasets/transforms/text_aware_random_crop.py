@@ -6,7 +6,7 @@ from mmcv.transforms import BaseTransform
 from mmcv.transforms.utils import cache_randomness
 
 from ...registry import TRANSFORMS
-from .instance_filter import keep_instances, polygons_to_bboxes
+from ._utils.instance_filter import keep_instances, polygons_to_bboxes
 
 #: Per-pixel maps cropped together with the image.
 MAP_KEYS = ('gt_kernels', 'gt_train_mask')

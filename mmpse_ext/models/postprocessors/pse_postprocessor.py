@@ -49,7 +49,7 @@ class PSEPostprocessor(BaseTextDetPostProcessor):
       with one warning.
 
     Both accelerator paths give the CPU path's instances (same masks, same expansion);
-    ``tools/benchmark_postprocess.py`` times them against each other.
+    ``tools/analysis_tools/benchmark_postprocess.py`` times them against each other.
 
     ``quad`` = corners of the minimum-area rectangle (of the outer contour, whose convex hull is
     the instance's), ``poly`` = outer contour (``CHAIN_APPROX_SIMPLE``; an instance thinner than
@@ -206,7 +206,7 @@ class PSEPostprocessor(BaseTextDetPostProcessor):
                 f"PSEPostprocessor(cuda_decode='device_bfs'): mmpse_ext._C has no "
                 f'{extension.dispatch_key(device.type)} kernel in this build, so logits on '
                 f"{device} are decoded with cuda_decode='host_expand' (expansion on the CPU). "
-                '`python tools/collect_env.py` shows how the extension was built.')
+                '`python tools/analysis_tools/collect_env.py` shows how the extension was built.')
             return 'host_expand'
         return self.cuda_decode
 

@@ -1,0 +1,1 @@
+"""Helpers shared by the transforms (not registered, not part of the public API)."""

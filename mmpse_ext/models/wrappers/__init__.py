@@ -1,3 +1,0 @@
-from .cpu_capable_ddp import CPUCapableDDP
-
-__all__ = ['CPUCapableDDP']

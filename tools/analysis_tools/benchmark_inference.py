@@ -1,0 +1,185 @@
+#!/usr/bin/env python
+"""Benchmark image → polygons on CPU at 736×1280: our PSENet on PyTorch and on ONNX Runtime
+against MMOCR 1.0.1's stock PSENet (ResNet50 + FPNF + its PSEPostprocessor).
+
+    python tools/analysis_tools/benchmark_inference.py [--images 3] [--threads 1 2]
+
+Models: ours = ``configs/pse_r50vd_icdar15.py`` (ResNet50-vd + PSEFPN + PSEHead; exported once
+to ONNX with ``mmpse_ext.apis.export_onnx`` into a temporary folder); MMOCR's =
+``textdet/psenet/psenet_resnet50_fpnf_600e_icdar2015.py`` from the installed mmocr's own
+configs. Both are randomly initialised (no trained R50 weights exist offline), which does not
+change the network's cost; the post-processing, whose cost depends on what the network sees,
+is therefore fed with the same realistic logits for both: the PSE targets of the images'
+ground truth (``mmpse_ext.PSETargets``), area-averaged to 1/4 resolution and mapped to logits
+±6 (soft edges). Images: synthetic scenes (``mmpse_ext.datasets.synthetic.make_scene``),
+736×1280, the flagship's test size, so no resize is timed.
+
+Timed per image, each after one warm-up call: *network* = normalisation + backbone + neck +
+head (MMOCR's ``data_preprocessor`` + ``extract_feat`` + ``det_head``), *post* = 1/4 logits →
+polygons in original coordinates (our ``PSEPostprocessor``: ×4 upsampling + ``pse_ext`` op +
+contours; MMOCR's: mmcv's ``contour_expand`` at 1/4 resolution + one full-map scan per
+instance). Threads: ``torch.set_num_threads`` and ONNX Runtime's ``intra_op_num_threads``.
+Prints medians over the images, ratios MMOCR / ours, and the load average before and after.
+"""
+import argparse
+import os
+import os.path as osp
+import statistics
+import sys
+import tempfile
+import time
+
+import cv2
+import numpy as np
+import torch
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+OUR_CONFIG = osp.join(REPO, 'configs', 'pse_r50vd_icdar15.py')
+MMOCR_CONFIG = osp.join('textdet', 'psenet', 'psenet_resnet50_fpnf_600e_icdar2015.py')
+HEIGHT, WIDTH = 736, 1280
+LOGIT_MAGNITUDE = 6.0
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--images', type=int, default=3, help='timed images per setting')
+    parser.add_argument('--threads', type=int, nargs='+', default=[1, 2])
+    parser.add_argument('--seed', type=int, default=0)
+    return parser.parse_args(argv)
+
+
+def make_images(num_images: int, seed: int):
+    """Synthetic 736×1280 scenes: list of (BGR uint8 image, flat polygons, ignored flags)."""
+    from mmpse_ext.datasets.synthetic import make_scene
+    from mmpse_ext.datasets.synthetic.fonts import find_fonts
+    fonts = find_fonts()
+    scenes = []
+    for index in range(num_images + 1):  # + 1 for the warm-up
+        rng = np.random.default_rng(seed + index)
+        image, regions = make_scene(rng, HEIGHT, WIDTH, fonts)
+        polygons = [np.asarray(r.points, np.float32).reshape(-1) for r in regions]
+        ignored = np.array([r.text == '###' for r in regions], bool)
+        scenes.append((image, polygons, ignored))
+    return scenes
+
+
+def realistic_logits(image, polygons, ignored, num_kernels: int) -> torch.Tensor:
+    """``[1, K, H/4, W/4]`` logits that a well-trained model would give for this scene."""
+    from mmpse_ext.datasets.transforms import PSETargets
+    targets = PSETargets(kernel_num=num_kernels)(
+        dict(img=image, gt_polygons=list(polygons), gt_ignored=ignored.copy()))
+    kernels = targets['gt_kernels'].astype(np.float32)
+    coverage = np.stack([
+        cv2.resize(k, (WIDTH // 4, HEIGHT // 4), interpolation=cv2.INTER_AREA) for k in kernels
+    ])
+    return torch.from_numpy(2 * LOGIT_MAGNITUDE * (coverage - 0.5))[None].contiguous()
+
+
+def text_det_sample(img_path='benchmark'):
+    from mmocr.structures import TextDetDataSample
+    sample = TextDetDataSample()
+    sample.set_metainfo(dict(img_path=img_path, img_shape=(HEIGHT, WIDTH),
+                             ori_shape=(HEIGHT, WIDTH), scale_factor=(1.0, 1.0)))
+    return sample
+
+
+def median_ms(fn, inputs) -> float:
+    fn(inputs[0])  # warm-up
+    times = []
+    for item in inputs[1:]:
+        start = time.perf_counter()
+        fn(item)
+        times.append((time.perf_counter() - start) * 1e3)
+    return statistics.median(times)
+
+
+def build_models(onnx_dir: str):
+    """Our network + post-processor, its ONNX file, and MMOCR's PSENet."""
+    import mmocr
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmocr.registry import MODELS
+
+    import mmpse_ext  # noqa: F401
+    from mmpse_ext.apis import PSELogitsNetwork, export_onnx
+    init_default_scope('mmocr')
+    torch.manual_seed(0)
+    ours = MODELS.build(Config.fromfile(OUR_CONFIG).model).eval()
+    network = PSELogitsNetwork(ours).eval()
+    onnx_file = osp.join(onnx_dir, 'pse_r50vd.onnx')
+    start = time.perf_counter()
+    export_onnx(network, onnx_file)
+    print(f'exported {osp.basename(OUR_CONFIG)} to ONNX in {time.perf_counter() - start:.0f} s')
+    mmocr_cfg = Config.fromfile(osp.join(osp.dirname(mmocr.__file__), '.mim', 'configs',
+                                         MMOCR_CONFIG))
+    theirs = MODELS.build(mmocr_cfg.model).eval()
+    return network, ours.det_head.postprocessor, onnx_file, theirs
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from mmpse_ext.apis import OnnxRuntimeLogitsBackend
+    load_before = os.getloadavg()
+    print(f'torch {torch.__version__}, {os.cpu_count()} CPUs, load average {load_before}')
+    scenes = make_images(args.images, args.seed)
+    with tempfile.TemporaryDirectory() as onnx_dir:
+        network, our_post, onnx_file, theirs = build_models(onnx_dir)
+        num_kernels = theirs.det_head.out_conv.out_channels if hasattr(
+            theirs.det_head, 'out_conv') else 7
+        images = [torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))
+                  for img, _, _ in scenes]
+        float_images = [img.float()[None] for img in images]
+        logits = [realistic_logits(img, polys, ign, num_kernels) for img, polys, ign in scenes]
+
+        def our_post_fn(item):
+            return our_post(item, [text_det_sample()])
+
+        def their_post_fn(item):
+            return theirs.det_head.postprocessor(item, [text_det_sample()])
+
+        def their_net_fn(image):
+            data = theirs.data_preprocessor(
+                dict(inputs=[image], data_samples=[text_det_sample()]), False)
+            return theirs.det_head(theirs.extract_feat(data['inputs']))
+
+        counts = dict(gt=int(np.mean([(~ign).sum() for _, _, ign in scenes[1:]])),
+                      ours=np.mean([len(our_post_fn(x)[0].pred_instances.polygons)
+                                    for x in logits[1:]]),
+                      mmocr=np.mean([len(their_post_fn(x)[0].pred_instances.polygons)
+                                     for x in logits[1:]]))
+        print(f'{args.images} images {HEIGHT}x{WIDTH}, on average {counts["gt"]} cared words; '
+              f'instances decoded from their ground-truth logits: ours {counts["ours"]:.1f}, '
+              f'MMOCR {counts["mmocr"]:.1f}')
+        rows = []
+        for threads in args.threads:
+            torch.set_num_threads(threads)
+            ort_backend = OnnxRuntimeLogitsBackend(onnx_file, 'cpu', num_threads=threads)
+            with torch.inference_mode():
+                net = dict(
+                    ours_pytorch=median_ms(network, float_images),
+                    ours_onnxruntime=median_ms(ort_backend, float_images),
+                    mmocr=median_ms(their_net_fn, images))
+                post_ours = median_ms(our_post_fn, logits)
+                post = dict(ours_pytorch=post_ours, ours_onnxruntime=post_ours,
+                            mmocr=median_ms(their_post_fn, logits))
+            rows.append((threads, net, post))
+
+    print(f'\nmedian ms per image ({HEIGHT}x{WIDTH}, CPU); ratio = MMOCR / this row')
+    header = (f'{"threads":>7}  {"implementation":<34}{"network":>9}{"post":>9}{"total":>9}'
+              f'{"ratio net":>11}{"ratio post":>11}{"ratio total":>12}')
+    print(header)
+    labels = dict(ours_pytorch='ours, PyTorch', ours_onnxruntime='ours, ONNX Runtime',
+                  mmocr='MMOCR 1.0.1 PSENet (R50 + FPNF)')
+    for threads, net, post in rows:
+        their_total = net['mmocr'] + post['mmocr']
+        for key in ('ours_pytorch', 'ours_onnxruntime', 'mmocr'):
+            total = net[key] + post[key]
+            print(f'{threads:>7}  {labels[key]:<34}{net[key]:>9.0f}{post[key]:>9.1f}'
+                  f'{total:>9.0f}{net["mmocr"] / net[key]:>10.2f}x'
+                  f'{post["mmocr"] / post[key]:>10.2f}x{their_total / total:>11.2f}x')
+    print(f'\nload average before {load_before}, after {os.getloadavg()}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
