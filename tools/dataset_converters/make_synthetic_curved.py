@@ -1,6 +1,6 @@
 """Generate the synthetic curved-text set in the CTW1500 and Total-Text layouts.
 
-    python tools/dataset_converters/make_synthetic_curved.py     # data/synthetic_curved, 200+50
+    python tools/dataset_converters/make_synthetic_curved.py     # data/synthetic_curved, 300+60
     python tools/dataset_converters/make_synthetic_curved.py --num-train 500 --seed 1 --out /tmp/c
 
 Deterministic: the same arguments write byte-identical files. Read it with
@@ -16,8 +16,8 @@ from mmpse_ext.datasets.synthetic import make_synthetic_curved
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--out', default='data/synthetic_curved', help='output root')
-    parser.add_argument('--num-train', type=int, default=200, help='training images')
-    parser.add_argument('--num-test', type=int, default=50, help='test images')
+    parser.add_argument('--num-train', type=int, default=300, help='training images')
+    parser.add_argument('--num-test', type=int, default=60, help='test images')
     parser.add_argument('--size', type=int, nargs=2, default=(320, 640), metavar=('MIN', 'MAX'),
                         help='range of the long image side in pixels')
     parser.add_argument('--seed', type=int, default=0, help='base random seed')

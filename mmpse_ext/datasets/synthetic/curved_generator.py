@@ -37,8 +37,8 @@ def ctw1500_stem(split: str, index: int) -> str:
 
 
 def make_synthetic_curved(out_dir: str = 'data/synthetic_curved',
-                          num_train: int = 200,
-                          num_test: int = 50,
+                          num_train: int = 300,
+                          num_test: int = 60,
                           size_range: Tuple[int, int] = (320, 640),
                           seed: int = 0,
                           font_dir: str = '',
