@@ -130,7 +130,7 @@ class ICDAR2015Dataset(OCRDataset):
             raise ValueError(f"split must be 'train' or 'test', got {split!r}")
         for key in ('data_prefix', 'filter_cfg'):
             if key in kwargs:
-                raise ValueError(f'ICDAR2015Dataset does not take {key!r}; use img_dir / '
+                raise ValueError(f'{type(self).__name__} does not take {key!r}; use img_dir / '
                                  'filter_empty')
         defaults = FORMAT_DEFAULTS[ann_format][split]
         if dont_care_texts is None:
