@@ -295,3 +295,69 @@ def make_curved_submission(seed, num_images=30, size=(1000, 700)):
                               for ring, o in zip(det_rings, offsets)],
                     scores=rng.uniform(0.2, 1.0, len(det_rings)).astype(np.float32))))
     return images, samples
+
+
+def make_grid_submission(seed, num_images=40):
+    """Words and detections as boxes on a 10 px grid: coverage ratios hit tr and tp exactly.
+
+    Rows of 2-5 words (boxes 20 px high, 30-200 px wide, about 12 % ``#``); per word 0-2
+    detections whose sides move by whole grid steps (and some taller or shorter), so that sigma
+    and tau are often exactly 0.6, 0.7 or their sums are; per row sometimes a detection over
+    2-3 words; duplicates and false positives. Boxes are exact in any geometry, so the official
+    script's inclusive and strict comparisons decide, and a wrong one changes the result.
+
+    Returns:
+        tuple: ``(images, samples)`` as :func:`make_curved_submission`.
+    """
+    rng = np.random.default_rng(seed)
+    images, samples = [], []
+
+    def box(x0, y0, x1, y1):
+        return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float64)
+
+    for _ in range(num_images):
+        gt_rings, texts, det_rings = [], [], []
+        for row in range(int(rng.integers(1, 4))):
+            y0, x = 40 + 60 * row, 10 * int(rng.integers(0, 5))
+            words = []
+            for _ in range(int(rng.integers(2, 6))):
+                width = 10 * int(rng.integers(3, 21))
+                words.append((x, x + width))
+                x += width + 10 * int(rng.integers(1, 3))
+            for x0, x1 in words:
+                gt_rings.append(box(x0, y0, x1, y0 + 20))
+                texts.append('#' if rng.uniform() < 0.12 else f'w{len(gt_rings)}')
+                for _ in range(int(rng.choice([0, 1, 1, 2]))):
+                    a = x0 + 10 * int(rng.integers(-3, 5))
+                    b = x1 + 10 * int(rng.integers(-5, 4))
+                    top, bottom = [(0, 20), (0, 20), (-10, 20), (0, 30), (-10, 40), (0, 10),
+                                   (5, 20)][int(rng.integers(0, 7))]
+                    if b > a:
+                        det_rings.append(box(a, y0 + top, b, y0 + bottom))
+            if len(words) >= 2 and rng.uniform() < 0.5:  # over 2-3 neighbouring words
+                first = int(rng.integers(0, len(words) - 1))
+                last = min(len(words), first + int(rng.integers(2, 4))) - 1
+                a = words[first][0] + 10 * int(rng.integers(-2, 3))
+                b = words[last][1] + 10 * int(rng.integers(-2, 3))
+                det_rings.append(box(a, y0, b, y0 + 20 + 10 * int(rng.integers(0, 2))))
+        for _ in range(int(rng.integers(0, 3))):  # false positives (may touch words)
+            x0, y0 = 10 * rng.integers(0, 60, 2)
+            det_rings.append(box(x0, y0, x0 + 10 * int(rng.integers(2, 10)), y0 + 20))
+        if det_rings and rng.uniform() < 0.3:  # a duplicate
+            det_rings.append(det_rings[int(rng.integers(0, len(det_rings)))].copy())
+        order = rng.permutation(len(det_rings))
+        det_rings = [det_rings[i] for i in order]
+        gt_rows = [(ring[:, 0].astype(np.int64).tolist(), ring[:, 1].astype(np.int64).tolist(),
+                    text) for ring, text in zip(gt_rings, texts)]
+        images.append((gt_rows, [_line(ring) for ring in det_rings]))
+        samples.append(
+            dict(
+                img_path=f'grid{len(images)}.jpg',
+                gt_instances=dict(
+                    polygons=[ring.reshape(-1).astype(np.float32) for ring in gt_rings],
+                    ignored=np.array([t == '#' for t in texts], dtype=bool)),
+                pred_instances=dict(
+                    polygons=[(ring + rng.uniform(-0.45, 0.45, ring.shape)).reshape(-1)
+                              .astype(np.float32) for ring in det_rings],
+                    scores=rng.uniform(0.2, 1.0, len(det_rings)).astype(np.float32))))
+    return images, samples
