@@ -13,7 +13,9 @@
 * :func:`curved_band` draws a curved word polygon (a band along a circular arc), and
   :func:`make_curved_submission` builds Total-Text-like images of such words with detections
   that are jittered, split into pieces, merged over neighbouring words, too loose, partial,
-  duplicated, inside ``#`` regions, and false positives.
+  duplicated, inside ``#`` regions, and false positives. :func:`make_grid_submission` does the
+  same with boxes on a 10 px grid (coverage ratios exactly at the thresholds),
+  :func:`make_contour_submission` with pixel contours (PSENet's ``poly`` output).
 """
 import numpy as np
 import shapely
@@ -359,5 +361,69 @@ def make_grid_submission(seed, num_images=40):
                 pred_instances=dict(
                     polygons=[(ring + rng.uniform(-0.45, 0.45, ring.shape)).reshape(-1)
                               .astype(np.float32) for ring in det_rings],
+                    scores=rng.uniform(0.2, 1.0, len(det_rings)).astype(np.float32))))
+    return images, samples
+
+
+def _outer_contours(mask):
+    """Outer pixel contours of the 4-connected components of a mask, as PSE outputs them."""
+    import cv2
+    count, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=4)
+    rings = []
+    for label in range(1, count):
+        found, _ = cv2.findContours((labels == label).astype(np.uint8), cv2.RETR_EXTERNAL,
+                                    cv2.CHAIN_APPROX_SIMPLE)
+        ring = max(found, key=len).reshape(-1, 2).astype(np.float64)
+        if len(ring) >= 3 and shapely.Polygon(ring).area > 0:
+            rings.append(ring)
+    return rings
+
+
+def make_contour_submission(seed, num_images=30, size=(480, 320)):
+    """Ground truth and detections as pixel contours, the shape PSENet's ``poly`` output has.
+
+    Words are the components of a smooth random mask (contours with hundreds of points, some
+    touching themselves); the detections are the contours of the same mask moved by a few
+    pixels, grown or shrunk, cut by vertical gaps (split words) and joined by bridges (merged
+    words), plus blobs where there is no word.
+
+    Returns:
+        tuple: ``(images, samples)`` as :func:`make_curved_submission`.
+    """
+    import cv2
+    rng = np.random.default_rng(seed)
+    width, height = size
+    images, samples = [], []
+    for _ in range(num_images):
+        noise = cv2.resize(rng.normal(size=(8, 12)), (width, height),
+                           interpolation=cv2.INTER_CUBIC)
+        words = noise > 0.7
+        gt_rings = _outer_contours(words)
+        dets = np.roll(words, tuple(rng.integers(-3, 4, 2)), axis=(0, 1)).astype(np.uint8)
+        kernel = np.ones((3, 3), np.uint8)
+        dets = [dets, cv2.dilate(dets, kernel), cv2.erode(dets, kernel)][int(rng.integers(0, 3))]
+        for x in rng.integers(0, width, int(rng.integers(0, 4))):  # cuts: split words
+            dets[:, x:x + int(rng.integers(1, 5))] = 0
+        for _ in range(int(rng.integers(0, 3))):  # bridges: merged words
+            (x0, y0), (x1, y1) = rng.integers(0, [width, height], (2, 2))
+            cv2.line(dets, (int(x0), int(y0)), (int(x1), int(y1)), 1, int(rng.integers(3, 9)))
+        for _ in range(int(rng.integers(0, 3))):  # false positives
+            x, y = rng.integers(0, [width - 40, height - 20])
+            cv2.ellipse(dets, (int(x) + 20, int(y) + 10), (20, 8), 0, 0, 360, 1, -1)
+        det_rings = _outer_contours(dets)
+        order = rng.permutation(len(det_rings))
+        det_rings = [det_rings[i] for i in order]
+        texts = ['#' if rng.uniform() < 0.1 else 'w' for _ in gt_rings]
+        gt_rows = [(ring[:, 0].astype(np.int64).tolist(), ring[:, 1].astype(np.int64).tolist(),
+                    text) for ring, text in zip(gt_rings, texts)]
+        images.append((gt_rows, [_line(ring) for ring in det_rings]))
+        samples.append(
+            dict(
+                img_path=f'contour{len(images)}.jpg',
+                gt_instances=dict(
+                    polygons=[ring.reshape(-1).astype(np.float32) for ring in gt_rings],
+                    ignored=np.array([t == '#' for t in texts], dtype=bool)),
+                pred_instances=dict(
+                    polygons=[ring.reshape(-1).astype(np.float32) for ring in det_rings],
                     scores=rng.uniform(0.2, 1.0, len(det_rings)).astype(np.float32))))
     return images, samples
