@@ -13,7 +13,9 @@
 * :func:`curved_band` draws a curved word polygon (a band along a circular arc), and
   :func:`make_curved_submission` builds Total-Text-like images of such words with detections
   that are jittered, split into pieces, merged over neighbouring words, too loose, partial,
-  duplicated, inside ``#`` regions, and false positives.
+  duplicated, inside ``#`` regions, and false positives. :func:`make_grid_submission` does the
+  same with boxes on a 10 px grid (coverage ratios exactly at the thresholds),
+  :func:`make_contour_submission` with pixel contours (PSENet's ``poly`` output).
 """
 import numpy as np
 import shapely
@@ -293,5 +295,135 @@ def make_curved_submission(seed, num_images=30, size=(1000, 700)):
                 pred_instances=dict(
                     polygons=[(np.rint(ring) + o).reshape(-1).astype(np.float32)
                               for ring, o in zip(det_rings, offsets)],
+                    scores=rng.uniform(0.2, 1.0, len(det_rings)).astype(np.float32))))
+    return images, samples
+
+
+def make_grid_submission(seed, num_images=40):
+    """Words and detections as boxes on a 10 px grid: coverage ratios hit tr and tp exactly.
+
+    Rows of 2-5 words (boxes 20 px high, 30-200 px wide, about 12 % ``#``); per word 0-2
+    detections whose sides move by whole grid steps (and some taller or shorter), so that sigma
+    and tau are often exactly 0.6, 0.7 or their sums are; per row sometimes a detection over
+    2-3 words; duplicates and false positives. Boxes are exact in any geometry, so the official
+    script's inclusive and strict comparisons decide, and a wrong one changes the result.
+
+    Returns:
+        tuple: ``(images, samples)`` as :func:`make_curved_submission`.
+    """
+    rng = np.random.default_rng(seed)
+    images, samples = [], []
+
+    def box(x0, y0, x1, y1):
+        return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float64)
+
+    for _ in range(num_images):
+        gt_rings, texts, det_rings = [], [], []
+        for row in range(int(rng.integers(1, 4))):
+            y0, x = 40 + 60 * row, 10 * int(rng.integers(0, 5))
+            words = []
+            for _ in range(int(rng.integers(2, 6))):
+                width = 10 * int(rng.integers(3, 21))
+                words.append((x, x + width))
+                x += width + 10 * int(rng.integers(1, 3))
+            for x0, x1 in words:
+                gt_rings.append(box(x0, y0, x1, y0 + 20))
+                texts.append('#' if rng.uniform() < 0.12 else f'w{len(gt_rings)}')
+                for _ in range(int(rng.choice([0, 1, 1, 2]))):
+                    a = x0 + 10 * int(rng.integers(-3, 5))
+                    b = x1 + 10 * int(rng.integers(-5, 4))
+                    top, bottom = [(0, 20), (0, 20), (-10, 20), (0, 30), (-10, 40), (0, 10),
+                                   (5, 20)][int(rng.integers(0, 7))]
+                    if b > a:
+                        det_rings.append(box(a, y0 + top, b, y0 + bottom))
+            if len(words) >= 2 and rng.uniform() < 0.5:  # over 2-3 neighbouring words
+                first = int(rng.integers(0, len(words) - 1))
+                last = min(len(words), first + int(rng.integers(2, 4))) - 1
+                a = words[first][0] + 10 * int(rng.integers(-2, 3))
+                b = words[last][1] + 10 * int(rng.integers(-2, 3))
+                det_rings.append(box(a, y0, b, y0 + 20 + 10 * int(rng.integers(0, 2))))
+        for _ in range(int(rng.integers(0, 3))):  # false positives (may touch words)
+            x0, y0 = 10 * rng.integers(0, 60, 2)
+            det_rings.append(box(x0, y0, x0 + 10 * int(rng.integers(2, 10)), y0 + 20))
+        if det_rings and rng.uniform() < 0.3:  # a duplicate
+            det_rings.append(det_rings[int(rng.integers(0, len(det_rings)))].copy())
+        order = rng.permutation(len(det_rings))
+        det_rings = [det_rings[i] for i in order]
+        gt_rows = [(ring[:, 0].astype(np.int64).tolist(), ring[:, 1].astype(np.int64).tolist(),
+                    text) for ring, text in zip(gt_rings, texts)]
+        images.append((gt_rows, [_line(ring) for ring in det_rings]))
+        samples.append(
+            dict(
+                img_path=f'grid{len(images)}.jpg',
+                gt_instances=dict(
+                    polygons=[ring.reshape(-1).astype(np.float32) for ring in gt_rings],
+                    ignored=np.array([t == '#' for t in texts], dtype=bool)),
+                pred_instances=dict(
+                    polygons=[(ring + rng.uniform(-0.45, 0.45, ring.shape)).reshape(-1)
+                              .astype(np.float32) for ring in det_rings],
+                    scores=rng.uniform(0.2, 1.0, len(det_rings)).astype(np.float32))))
+    return images, samples
+
+
+def _outer_contours(mask):
+    """Outer pixel contours of the 4-connected components of a mask, as PSE outputs them."""
+    import cv2
+    count, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=4)
+    rings = []
+    for label in range(1, count):
+        found, _ = cv2.findContours((labels == label).astype(np.uint8), cv2.RETR_EXTERNAL,
+                                    cv2.CHAIN_APPROX_SIMPLE)
+        ring = max(found, key=len).reshape(-1, 2).astype(np.float64)
+        if len(ring) >= 3 and shapely.Polygon(ring).area > 0:
+            rings.append(ring)
+    return rings
+
+
+def make_contour_submission(seed, num_images=30, size=(480, 320)):
+    """Ground truth and detections as pixel contours, the shape PSENet's ``poly`` output has.
+
+    Words are the components of a smooth random mask (contours with hundreds of points, some
+    touching themselves); the detections are the contours of the same mask moved by a few
+    pixels, grown or shrunk, cut by vertical gaps (split words) and joined by bridges (merged
+    words), plus blobs where there is no word.
+
+    Returns:
+        tuple: ``(images, samples)`` as :func:`make_curved_submission`.
+    """
+    import cv2
+    rng = np.random.default_rng(seed)
+    width, height = size
+    images, samples = [], []
+    for _ in range(num_images):
+        noise = cv2.resize(rng.normal(size=(8, 12)), (width, height),
+                           interpolation=cv2.INTER_CUBIC)
+        words = noise > 0.7
+        gt_rings = _outer_contours(words)
+        dets = np.roll(words, tuple(rng.integers(-3, 4, 2)), axis=(0, 1)).astype(np.uint8)
+        kernel = np.ones((3, 3), np.uint8)
+        dets = [dets, cv2.dilate(dets, kernel), cv2.erode(dets, kernel)][int(rng.integers(0, 3))]
+        for x in rng.integers(0, width, int(rng.integers(0, 4))):  # cuts: split words
+            dets[:, x:x + int(rng.integers(1, 5))] = 0
+        for _ in range(int(rng.integers(0, 3))):  # bridges: merged words
+            (x0, y0), (x1, y1) = rng.integers(0, [width, height], (2, 2))
+            cv2.line(dets, (int(x0), int(y0)), (int(x1), int(y1)), 1, int(rng.integers(3, 9)))
+        for _ in range(int(rng.integers(0, 3))):  # false positives
+            x, y = rng.integers(0, [width - 40, height - 20])
+            cv2.ellipse(dets, (int(x) + 20, int(y) + 10), (20, 8), 0, 0, 360, 1, -1)
+        det_rings = _outer_contours(dets)
+        order = rng.permutation(len(det_rings))
+        det_rings = [det_rings[i] for i in order]
+        texts = ['#' if rng.uniform() < 0.1 else 'w' for _ in gt_rings]
+        gt_rows = [(ring[:, 0].astype(np.int64).tolist(), ring[:, 1].astype(np.int64).tolist(),
+                    text) for ring, text in zip(gt_rings, texts)]
+        images.append((gt_rows, [_line(ring) for ring in det_rings]))
+        samples.append(
+            dict(
+                img_path=f'contour{len(images)}.jpg',
+                gt_instances=dict(
+                    polygons=[ring.reshape(-1).astype(np.float32) for ring in gt_rings],
+                    ignored=np.array([t == '#' for t in texts], dtype=bool)),
+                pred_instances=dict(
+                    polygons=[ring.reshape(-1).astype(np.float32) for ring in det_rings],
                     scores=rng.uniform(0.2, 1.0, len(det_rings)).astype(np.float32))))
     return images, samples

@@ -1,6 +1,5 @@
-from .deteval_protocol import (OFFICIAL_FSC_K, OFFICIAL_K, OFFICIAL_TP, OFFICIAL_TR,
-                               DetEvalMatches, DetEvalScores, coverage_tables, deteval_matches,
-                               deteval_scores)
+from .deteval_protocol import (OFFICIAL_FSC_K, OFFICIAL_K, OFFICIAL_TP, OFFICIAL_TR, DetEvalMatches,
+                               DetEvalScores, coverage_tables, deteval_matches, deteval_scores)
 from .icdar2015_protocol import (DetectionScores, dont_care_detections, greedy_match_count,
                                  intersection_over_union, max_matching_count, pooled_scores)
 from .polygon_geometry import (AREA_RULES, PolygonGeometries, batch_intersection_areas,

@@ -10,39 +10,9 @@ from mmpse_ext.evaluation.functional import (AREA_RULES, OFFICIAL_FSC_K, OFFICIA
                                              OFFICIAL_TR, DetEvalMatches, PolygonGeometries,
                                              batch_intersection_areas, build_geometries,
                                              coverage_tables, deteval_matches, deteval_scores,
-                                             dont_care_detections, flat_polygon_points)
+                                             dont_care_detections)
 from mmpse_ext.registry import METRICS
-from .icdar2015_hmean import _score_thresholds, _to_numpy
-
-
-def _read_sample(data_sample, where: str, need_scores: bool):
-    """Flat polygon points, ignore flags and scores (or None) of one data sample, checked."""
-    pred, gt = data_sample.get('pred_instances'), data_sample.get('gt_instances')
-    if pred is None or gt is None:
-        raise ValueError(f'{where}: needs pred_instances and gt_instances')
-    if pred.get('polygons') is None or gt.get('polygons') is None:
-        raise ValueError(f'{where}: pred_instances.polygons and gt_instances.polygons needed')
-    points = {
-        kind: [flat_polygon_points(p, f'{where} {kind}.polygons[{i}]')
-               for i, p in enumerate(instances.get('polygons'))]
-        for kind, instances in (('pred_instances', pred), ('gt_instances', gt))
-    }
-    num_gt, num_pred = len(points['gt_instances']), len(points['pred_instances'])
-    ignored = gt.get('ignored')
-    ignored = np.zeros(num_gt, dtype=bool) if ignored is None else _to_numpy(ignored, bool)
-    if ignored.size != num_gt:
-        raise ValueError(f'{where}: gt_instances.ignored has {ignored.size} flags for {num_gt} '
-                         'polygons')
-    scores = pred.get('scores')
-    if scores is None:
-        if need_scores:
-            raise ValueError(f'{where}: pred_instances.scores needed for pred_score_thrs')
-    else:
-        scores = _to_numpy(scores, np.float32)
-        if scores.size != num_pred:
-            raise ValueError(f'{where}: pred_instances.scores has {scores.size} values for '
-                             f'{num_pred} polygons')
-    return points['pred_instances'], points['gt_instances'], ignored, scores
+from ._inputs import read_polygon_sample, score_thresholds
 
 
 @METRICS.register_module()
@@ -116,7 +86,7 @@ class TotalTextDetEvalMetric(BaseMetric):
                              f'got {area_rule!r}')
         self.tr, self.tp, self.fsc_k, self.k = float(tr), float(tp), float(fsc_k), int(k)
         self.ignore_precision_thr = float(ignore_precision_thr)
-        self.pred_score_thrs = _score_thresholds(pred_score_thrs)
+        self.pred_score_thrs = score_thresholds(pred_score_thrs)
         self.round_coords = bool(round_coords)
         self.area_rule = area_rule
 
@@ -131,8 +101,8 @@ class TotalTextDetEvalMetric(BaseMetric):
         for i, data_sample in enumerate(data_samples):
             where = data_sample.get('img_path') or f'data sample #{len(self.results) + i}'
             samples.append(
-                _read_sample(data_sample, f'TotalTextDetEvalMetric: {where}',
-                             self.pred_score_thrs is not None))
+                read_polygon_sample(data_sample, f'TotalTextDetEvalMetric: {where}',
+                                    self.pred_score_thrs is not None))
         if not samples:
             return
         all_points = [p for pred, gt, _, _ in samples for p in (*pred, *gt)]

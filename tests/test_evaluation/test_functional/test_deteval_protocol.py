@@ -65,6 +65,8 @@ def test_split_with_one_piece_becomes_one_to_one_at_tr_and_tp_inclusive():
     # det0: sigma 0.7, tau 0.6 (both fail pass 1's strict tests); det1 overlaps a little.
     assert matches([[0.7, 0.2]], [[0.6, 0.1]]) == (1, 0, 0, 0, 0)
     assert matches([[0.69, 0.2]], [[0.6, 0.1]]) == (0, 0, 0, 0, 0)
+    # any overlap counts towards k, however small
+    assert matches([[0.7, 0.001]], [[0.6, 0.001]]) == (1, 0, 0, 0, 0)
 
 
 def test_split_needs_k_overlapping_detections():
