@@ -10,7 +10,7 @@
 #   WORK_DIR   outputs (default work_dirs/curved_demo): train.log, test.log, epoch_*.pth,
 #              vis/*.jpg (predictions drawn), preds/*.json
 #   DATA_ROOT  where the synthetic set is written (default data/synthetic_curved)
-#   MIN_HMEAN  the run fails if the DetEval hmean is below this (default 0.60)
+#   MIN_HMEAN  the run fails if the DetEval hmean is below this (default 0.80)
 #   CONFIG     the demo config (default configs/pse_r18_synthetic_curved_demo.py)
 #   DATA_ARGS  extra arguments of make_synthetic_curved.py (e.g. "--num-train 40 --num-test 8")
 #   SKIP_SETUP=1  skip .dev_scripts/setup_env.sh and use $PYTHON or the venv it made
@@ -21,7 +21,7 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO_ROOT"
 WORK_DIR="${WORK_DIR:-work_dirs/curved_demo}"
 DATA_ROOT="${DATA_ROOT:-data/synthetic_curved}"
-MIN_HMEAN="${MIN_HMEAN:-0.60}"
+MIN_HMEAN="${MIN_HMEAN:-0.80}"
 CONFIG="${CONFIG:-configs/pse_r18_synthetic_curved_demo.py}"
 read -r -a DATA_EXTRA <<< "${DATA_ARGS:-}"
 START=$(date +%s)
