@@ -23,6 +23,7 @@ from mmengine.config import Config, DictAction
 
 import mmpse_ext  # noqa: F401  (registers our modules even if a config lacks custom_imports)
 from mmpse_ext.apis import build_tool_runner, read_checkpoint
+from mmpse_ext.apis.checkpoint_reading import error_summary
 from mmpse_ext.apis.model_loading import read_config_file, require_model
 from mmpse_ext.engine import shutdown_distributed
 
@@ -115,7 +116,12 @@ def main(argv=None):
     except (OSError, ValueError, RuntimeError, ImportError) as error:
         print(f'ERROR: {error}', file=sys.stderr)
         sys.exit(1)
-    runner = build_tool_runner(cfg, args.launcher)
+    try:
+        runner = build_tool_runner(cfg, args.launcher)
+    except (KeyError, TypeError) as error:  # registry / constructor errors of the config
+        print(f'ERROR: config {args.config!r}: the Runner cannot be built from it: '
+              f'{error_summary(error)}', file=sys.stderr)
+        sys.exit(1)
     metrics = runner.test()
     shutdown_distributed()
     return metrics
