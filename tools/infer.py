@@ -32,16 +32,16 @@ counts them (``16 inputs: 13 done, 3 unreadable: a.jpg (empty file), ...``). No 
 printed for a bad input, config or checkpoint.
 
 Files are read in sensor orientation, ignoring EXIF orientation tags, as the config's image
-loader says (``color_type='color_ignore_orientation'``, as in MMOCR and PaddleOCR);
+loader says (``color_type='color_ignore_orientation'``, as MMOCR's configs do);
 ``--exif-orientation honour`` turns them as a photo viewer shows them, and the polygons (and
 drawings) are then in that orientation.
 
 Exit status:
 
 * 0: every input was read; outputs written for all;
-* 1: nothing was run: a bad config, checkpoint, option value or an input that matches no image
+* 1: nothing was run: a bad config, checkpoint or device, or an input that matches no image
   (one ``ERROR: ...`` line naming the file and the reason);
-* 2: command-line usage error (argparse);
+* 2: command-line usage error: an unknown or invalid option (argparse);
 * 3: the run finished, but some inputs could not be read (outputs written for all others).
 """
 import argparse
@@ -70,7 +70,7 @@ SUMMARY_MAX_NAMES = 20
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Detect text in images with a PSENet model',
-        epilog='exit status: 0 all inputs read; 1 bad config/checkpoint/option/input pattern '
+        epilog='exit status: 0 all inputs read; 1 bad config/checkpoint/device/input pattern '
                '(nothing run); 2 usage error; 3 finished, but some inputs could not be read')
     parser.add_argument('inputs', nargs='+',
                         help='image files, folders (searched recursively) or glob patterns')

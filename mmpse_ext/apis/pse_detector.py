@@ -97,7 +97,7 @@ def inference_pipelines(cfg: Config, exif_orientation: Optional[bool] = None
         cfg (Config): the model's config.
         exif_orientation (bool, optional): True/False: make the image loader honour/ignore the
             EXIF orientation tag of a file (:func:`with_exif_orientation`); None: as the config
-            says (our configs, like MMOCR's and PaddleOCR's, ignore it).
+            says (our configs, like MMOCR's, ignore it).
 
     Returns:
         tuple[Compose, Compose]: the pipeline for ``dict(img_path=...)`` and the same without
@@ -165,8 +165,8 @@ class PSEDetector:
             tag says (the way a photo viewer shows them), and polygons are in that orientation;
             False: the tag is ignored (sensor orientation); None (default): as the config's
             image loader says (``color_type='color'`` honours the tag,
-            ``'color_ignore_orientation'``, which our configs use as MMOCR's and PaddleOCR's
-            do, ignores it). Arrays are used as given.
+            ``'color_ignore_orientation'``, which our configs use as MMOCR's do, ignores it).
+            Arrays are used as given.
     """
 
     def __init__(self, config: Union[str, Config], weights: str, backend: str = 'pytorch',
