@@ -197,8 +197,9 @@ def main(argv=None) -> int:
     for position, detection in detector.predict_iter(images):
         if detection.error is not None:
             unreadable.append((images[position], detection.error))
-            print(('\n' if progress is not None else '')
-                  + f'WARNING: skipped {images[position]}: {detection.error}', file=sys.stderr)
+            on_bar = progress is not None and sys.stderr.isatty()  # start below the bar
+            print(('\n' if on_bar else '') + f'WARNING: skipped {images[position]}: '
+                  f'{detection.error}', file=sys.stderr)
             if progress is not None:
                 progress.update()
             continue

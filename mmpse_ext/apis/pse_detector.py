@@ -28,7 +28,7 @@ class Detection(NamedTuple):
         scores (np.ndarray): ``[N]`` float32 mean text score per instance.
         source (str | int): the image's path, or its index among the inputs for an array.
         error (str, optional): why the file could not be read (``'empty file'``, ``'truncated
-            JPEG'``, ``'not an image (text file)'``, …), None when it was; an unreadable file
+            JPEG'``, ``'not an image: a text file'``, …), None when it was; an unreadable file
             has no polygons (see ``on_error`` of :class:`PSEDetector`).
     """
     polygons: List[np.ndarray]
@@ -261,7 +261,7 @@ class PSEDetector:
             items (Sequence[str | np.ndarray]): image files or arrays (see
                 :meth:`expand_inputs`).
         """
-        unreadable: List[UnreadableImageError] = []
+        unreadable: List[Tuple[int, UnreadableImageError]] = []
         for batch in self.batches(items, unreadable):
             yield from self._unreadable_detections(unreadable)
             yield from zip(batch.positions, self.predict_batch(batch))
