@@ -23,7 +23,7 @@ import torch
 REFUSED_GLOBAL_PATTERNS = (
     re.compile(r'unsupported GLOBAL ([\w.]+)', re.IGNORECASE),
     re.compile(r'Unsupported global: GLOBAL ([\w.]+)'),
-    re.compile(r'Unsupported class ([\w.]+)'),
+    re.compile(r'unsupported class (\S+)', re.IGNORECASE),
     re.compile(r'unrecognized function (\S+)'),
 )
 #: torch's and pickle's words for data that ends early.
@@ -73,7 +73,7 @@ def load_failure_reason(path: str, error: BaseException) -> str:
             return 'is truncated or corrupt (its zip archive is incomplete)'
         return f'is a zip archive but not a PyTorch checkpoint ({error_summary(error)})'
     if head.startswith(PICKLE_PROTOCOL_OPCODE):
-        return ('is a pickle that torch\'s safe loader cannot read, not a file written by '
+        return ('is a pickle that torch.load cannot read as a checkpoint, not a file written by '
                 f'torch.save ({error_summary(error)})')
     return (f'is not a PyTorch checkpoint (neither a zip archive nor a pickle; it starts with '
             f'{head[:8]!r})')

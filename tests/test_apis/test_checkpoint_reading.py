@@ -114,7 +114,7 @@ def one_error_line(captured) -> str:
 
 
 def test_tools_give_one_line_for_bad_checkpoints(bad_checkpoints, trained_model, tmp_path,
-                                                capsys, synthetic_root):
+                                                 capsys, synthetic_root):
     config, _ = trained_model
     infer, test, export = (load_tool(name) for name in ('infer', 'test',
                                                         'model_converters/export_onnx'))
