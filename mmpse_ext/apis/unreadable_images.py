@@ -31,6 +31,9 @@ SIGNATURES = (
 HEIF_BRANDS = {b'heic': 'HEIC', b'heix': 'HEIC', b'mif1': 'HEIF', b'msf1': 'HEIF',
                b'avif': 'AVIF', b'avis': 'AVIF'}
 
+#: What OpenCV's assertion names when an image has more pixels than it decodes (2^30).
+DECODER_SIZE_LIMIT = 'CV_IO_MAX_IMAGE_PIXELS'
+
 #: How much of a file is read to recognise it.
 HEAD_BYTES = 64
 
@@ -114,6 +117,9 @@ def unreadable_reason(path: str, loader_error: Optional[BaseException] = None) -
         return f'not an image: unknown content starting {head[:8].hex(" ")}'
     if name not in DECODED_FORMATS:
         return f'unsupported format: {name}'
+    if loader_error is not None and DECODER_SIZE_LIMIT in str(loader_error):
+        return (f'{name} too large to decode (over 2^30 pixels, OpenCV\'s '
+                f'{DECODER_SIZE_LIMIT})')
     if _is_truncated(path, name, size):
         return f'truncated {name}'
     if loader_error is not None and 'is broken' not in str(loader_error):

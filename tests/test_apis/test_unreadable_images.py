@@ -1,5 +1,8 @@
 """unreadable_reason: each kind of unreadable file, after MMOCR's own image loader failed on it,
 gets the reason a user can act on."""
+import struct
+
+import cv2
 import numpy as np
 import pytest
 from mmocr.datasets.transforms import LoadImageFromFile
@@ -52,6 +55,20 @@ def test_complete_jpeg_that_fails_quotes_the_loaders_error(tmp_path):
     assert unreadable_reason(str(path)) == 'corrupt JPEG'
     assert (unreadable_reason(str(path), ValueError('bad Huffman table\nmore'))
             == 'corrupt JPEG: ValueError: bad Huffman table')
+
+
+def test_image_over_the_decoders_size_limit(tmp_path):
+    """A JPEG whose header says 40000 x 40000: OpenCV refuses to decode it."""
+    ok, data = cv2.imencode('.jpg', np.zeros((16, 16, 3), np.uint8))
+    data = bytearray(data.tobytes())
+    frame = data.find(b'\xff\xc0') + 5  # baseline frame header: height, width
+    data[frame:frame + 4] = struct.pack('>HH', 40000, 40000)
+    path = tmp_path / 'huge.jpg'
+    path.write_bytes(bytes(data))
+    with pytest.raises(Exception) as caught:
+        LoadImageFromFile(color_type='color_ignore_orientation')(dict(img_path=str(path)))
+    assert (unreadable_reason(str(path), caught.value)
+            == "JPEG too large to decode (over 2^30 pixels, OpenCV's CV_IO_MAX_IMAGE_PIXELS)")
 
 
 def test_unopenable_file_and_the_error_type(tmp_path):
