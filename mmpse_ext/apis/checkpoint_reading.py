@@ -9,11 +9,15 @@ retries a refused file with ``weights_only=False``.
 
 On torch >= 2.4 the file is read with ``weights_only=True`` (mmengine's runner checkpoints load,
 since importing ``mmpse_ext`` allow-lists what they hold: ``mmpse_ext.engine``). Older torch
-cannot be told about those objects, so there it is read with torch's default, as mmengine and
-MMOCR read it (unpickled: load only files you trust).
+has no allow-list to extend, so there :func:`read_checkpoint` hands ``torch.load`` a restricted
+pickle module (:class:`RestrictedUnpickler`): the globals torch's own ``weights_only`` loader
+admits on that torch plus the same mmengine entries, and nothing else. Either way a file that
+would run code is refused, never loaded.
 """
 import os.path as osp
+import pickle
 import re
+import types
 from collections.abc import Mapping
 from typing import Optional
 
@@ -41,6 +45,48 @@ def safe_loading() -> bool:
     return hasattr(torch.serialization, 'add_safe_globals')
 
 
+def _allowed_globals() -> dict:
+    """``'module.name'`` → object for :class:`RestrictedUnpickler`: torch's own weights-only
+    allow-list on this torch (tensor and storage rebuilders, ``OrderedDict``, ...) plus what
+    mmengine runner checkpoints hold (:func:`mmengine_checkpoint_globals`)."""
+    from torch._weights_only_unpickler import _get_allowed_globals
+
+    from mmpse_ext.engine import mmengine_checkpoint_globals
+    allowed = dict(_get_allowed_globals())
+    for entry in mmengine_checkpoint_globals():
+        obj, name = entry if isinstance(entry, tuple) else (
+            entry, f'{entry.__module__}.{entry.__qualname__}')
+        allowed[name] = obj
+    # protocol 2 names builtins ``__builtin__``; torch's wrapper maps modules, not this one
+    allowed['__builtin__.getattr'] = allowed['builtins.getattr']
+    return allowed
+
+
+class RestrictedUnpickler(pickle.Unpickler):
+    """An unpickler that resolves only allow-listed globals (torch < 2.4's safe load).
+
+    ``torch.load`` subclasses ``pickle_module.Unpickler`` and maps storage types itself; every
+    other global goes through :meth:`find_class`, which refuses what is not allow-listed with
+    the wording of torch's own safe loader (so :func:`load_failure_reason` names it).
+    """
+    allowed = None
+
+    def find_class(self, module: str, name: str):
+        if RestrictedUnpickler.allowed is None:
+            RestrictedUnpickler.allowed = _allowed_globals()
+        obj = RestrictedUnpickler.allowed.get(f'{module}.{name}')
+        if obj is None:
+            raise pickle.UnpicklingError(f'Unsupported global: GLOBAL {module}.{name}')
+        return obj
+
+
+#: The ``pickle_module`` handed to ``torch.load`` on torch < 2.4.
+restricted_pickle = types.SimpleNamespace(
+    Unpickler=RestrictedUnpickler,
+    load=lambda file, **kwargs: RestrictedUnpickler(file, **kwargs).load(),
+    __name__='mmpse_ext.restricted_pickle')
+
+
 def error_summary(error: BaseException) -> str:
     """The error's type and first line (after torch's safe-loader preamble, if any)."""
     message = str(error)
@@ -62,7 +108,9 @@ def load_failure_reason(path: str, error: BaseException) -> str:
     for pattern in REFUSED_GLOBAL_PATTERNS:
         match = pattern.search(message)
         if match:
-            return (f'holds objects that torch\'s safe loader (weights_only=True) refuses, '
+            loader = ("torch's safe loader (weights_only=True)" if safe_loading() else
+                      'the restricted loader (torch < 2.4)')
+            return (f'holds objects that {loader} refuses, '
                     f'starting with {match.group(1)}; not loaded, since unpickling it could run '
                     'code')
     head = _head(path)
@@ -105,7 +153,7 @@ def read_checkpoint(path: str) -> dict:
     if osp.getsize(path) == 0:
         raise CheckpointError(f'checkpoint {path!r} is an empty file')
     import mmpse_ext.engine  # noqa: F401  (allow-lists what mmengine checkpoints hold)
-    kwargs = dict(weights_only=True) if safe_loading() else {}
+    kwargs = dict(weights_only=True) if safe_loading() else dict(pickle_module=restricted_pickle)
     try:
         loaded = torch.load(path, map_location='cpu', **kwargs)
     except Exception as error:  # torch raises many types; each is classified, none retried

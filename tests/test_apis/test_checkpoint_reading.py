@@ -10,7 +10,6 @@ import pytest
 import torch
 
 from mmpse_ext.apis import CheckpointError, load_config, read_checkpoint
-from mmpse_ext.apis.checkpoint_reading import safe_loading
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -51,7 +50,8 @@ def bad_checkpoints(tmp_path_factory, trained_model):
                                   r'\(keys: meta\)'))
     marker = str(folder / 'code_ran')
     torch.save({'state_dict': {'w': torch.zeros(1)}, 'x': RunsCodeWhenUnpickled(marker)},
-               make('runs_code', r"holds objects that torch's safe loader \(weights_only=True\) "
+               make('runs_code', r"holds objects that (torch's safe loader \(weights_only=True\)|"
+                                 r'the restricted loader \(torch < 2\.4\)) '
                                  r'refuses, starting with (posix|nt|os)\.mkdir; not loaded'))
     return made, marker
 
@@ -59,8 +59,6 @@ def bad_checkpoints(tmp_path_factory, trained_model):
 def test_read_checkpoint_names_each_bad_file_in_one_line(bad_checkpoints):
     made, marker = bad_checkpoints
     for name, (path, reason) in made.items():
-        if name == 'runs_code' and not safe_loading():
-            continue  # torch < 2.4 loads as mmengine does (docs/deploy.md)
         with pytest.raises(CheckpointError) as caught:
             read_checkpoint(path)
         message = str(caught.value)
@@ -121,8 +119,6 @@ def test_tools_give_one_line_for_bad_checkpoints(bad_checkpoints, trained_model,
     made, marker = bad_checkpoints
     images = osp.join(synthetic_root, 'ch4_test_images')
     for name, (path, reason) in made.items():
-        if name == 'runs_code' and not safe_loading():
-            continue
         assert infer.main([images, '--config', config, '--checkpoint', path,
                            '--out-dir', str(tmp_path / 'out')]) == 1
         assert re.search(reason, one_error_line(capsys.readouterr()))
@@ -159,8 +155,6 @@ def test_tools_give_one_line_for_bad_configs(bad_configs, trained_model, tmp_pat
 def test_infer_command_refuses_a_pickle_that_runs_code(bad_checkpoints, trained_model,
                                                        synthetic_root, tmp_path, python_tool):
     """The user's view: exit status 1, one line on stderr, no traceback, nothing ran."""
-    if not safe_loading():
-        pytest.skip(f'torch {torch.__version__} < 2.4 loads checkpoints as mmengine does')
     config, _ = trained_model
     made, marker = bad_checkpoints
     path, reason = made['runs_code']
