@@ -61,11 +61,23 @@ def parse_args(argv=None):
     parser.add_argument('--score-thr', type=float, default=0.0,
                         help='drop detections whose score is below this (default: keep all)')
     parser.add_argument('--no-vis', action='store_true', help='do not write vis/*.jpg')
+    parser.add_argument('--limit-side-len', type=int, default=None, metavar='N',
+                        help="test resize side length (default: the config's, 736 for "
+                             'ICDAR2015); photos: --limit-type max --limit-side-len 960')
+    parser.add_argument('--limit-type', choices=('min', 'max', 'resize_long'), default=None,
+                        help="test resize rule: 'min' enlarges a short side below N to N (the "
+                             "recipe's), 'max' shrinks a long side above N to N, 'resize_long' "
+                             "scales the long side to N (default: the config's)")
+    parser.add_argument('--tile', type=int, default=None, metavar='SIZE',
+                        help='images whose long side exceeds SIZE keep their pixel size and run '
+                             'in overlapping SIZE x SIZE tiles (a multiple of 32; e.g. 1024)')
     args = parser.parse_args(argv)
     if args.backend is None:
         args.backend = 'onnxruntime' if args.checkpoint.endswith('.onnx') else 'pytorch'
     if args.batch_size < 1:
         parser.error(f'--batch-size must be >= 1, got {args.batch_size}')
+    if args.limit_side_len is not None and args.limit_side_len < 1:
+        parser.error(f'--limit-side-len must be >= 1, got {args.limit_side_len}')
     return args
 
 
@@ -136,7 +148,9 @@ def main(argv=None) -> int:
     try:
         images = collect_images(args.inputs)
         detector = PSEDetector(args.config, args.checkpoint, backend=args.backend,
-                               device=args.device, batch_size=args.batch_size)
+                               device=args.device, batch_size=args.batch_size,
+                               limit_side_len=args.limit_side_len, limit_type=args.limit_type,
+                               tile=args.tile)
     except (FileNotFoundError, ValueError, RuntimeError, ImportError) as error:
         print(f'ERROR: {error}', file=sys.stderr)
         return 1

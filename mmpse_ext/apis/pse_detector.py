@@ -11,6 +11,8 @@ from .backends import OnnxRuntimeLogitsBackend, TorchLogitsBackend
 from .image_inputs import collect_images
 from .logits_network import InputNormalisation, PSELogitsNetwork
 from .model_loading import load_config, load_model
+from .scale_options import network_input_cap, with_test_scale
+from .tiled_inference import TiledInference
 
 BACKENDS = ('pytorch', 'onnxruntime')
 ImageInput = Union[str, np.ndarray]
@@ -97,18 +99,29 @@ class PSEDetector:
         batch_size (int): at most this many images per network call.
         num_threads (int, optional): intra-op threads of ONNX Runtime (PyTorch uses
             ``torch.set_num_threads``); default: the runtime's choice.
+        limit_side_len (int, optional): override the test resize's side length
+            (``mmpse_ext.LimitSideResize``); default: the config's (736 for ICDAR2015).
+        limit_type (str, optional): override its rule, ``'min'`` (enlarge the short side to
+            ``limit_side_len``: the recipe's), ``'max'`` (shrink the long side to it: photos,
+            e.g. 960) or ``'resize_long'``; default: the config's. Whatever the rule, the
+            resize's cap (``max_pixels``, ``max_side``) bounds the network input.
+        tile (int, optional): tiled inference (:class:`TiledInference`): an image whose longer
+            side exceeds ``tile`` keeps its own pixel size and the network runs on
+            overlapping ``tile × tile`` tiles (a multiple of 32 within the cap); default: off.
     """
 
     def __init__(self, config: Union[str, Config], weights: str, backend: str = 'pytorch',
                  device: Optional[str] = None, batch_size: int = 1,
-                 num_threads: Optional[int] = None) -> None:
+                 num_threads: Optional[int] = None, limit_side_len: Optional[int] = None,
+                 limit_type: Optional[str] = None, tile: Optional[int] = None) -> None:
         import mmpse_ext  # noqa: F401  (registers our modules even if a config lacks them)
         from mmocr.registry import MODELS
         if backend not in BACKENDS:
             raise ValueError(f'backend must be one of {BACKENDS}, got {backend!r}')
         if int(batch_size) < 1:
             raise ValueError(f'batch_size must be >= 1, got {batch_size}')
-        self.cfg = load_config(config)
+        self.cfg = with_test_scale(load_config(config), limit_side_len, limit_type)
+        self.tiling = None if tile is None else TiledInference(tile, **network_input_cap(self.cfg))
         self.batch_size = int(batch_size)
         device = device or default_device(backend)
         if backend == 'pytorch':
@@ -158,13 +171,19 @@ class PSEDetector:
                                 f'got {type(item).__name__}')
         return items
 
-    def predict_iter(self, items: Sequence[ImageInput]) -> Iterator[Tuple[int, Detection]]:
+    def predict_iter(self, items: Sequence[ImageInput],
+                     tile: bool = True) -> Iterator[Tuple[int, Detection]]:
         """Yield ``(position, Detection)`` as batches finish (not in input order).
 
         Args:
             items (Sequence[str | np.ndarray]): image files or arrays (see
                 :meth:`expand_inputs`).
+            tile (bool): with the detector's ``tile`` set, tile the images larger than a tile;
+                False: every image through the test pipeline.
         """
+        if tile and self.tiling is not None:
+            yield from self.tiling.predict_iter(self, items)
+            return
         for batch in self.batches(items):
             yield from zip(batch.positions, self.predict_batch(batch))
 
