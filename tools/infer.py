@@ -30,6 +30,7 @@ import json
 import os
 import os.path as osp
 import sys
+import warnings
 from typing import Sequence
 
 import cv2
@@ -38,6 +39,7 @@ import torch
 from mmengine.utils import ProgressBar
 
 from mmpse_ext.apis import PSEDetector, collect_images, relative_names
+from mmpse_ext.datasets import InputSizeCapWarning
 
 # a progress bar from this many images on
 PROGRESS_MIN_IMAGES = 10
@@ -174,5 +176,20 @@ def main(argv=None) -> int:
     return 0
 
 
+def cap_warnings_on_one_line() -> None:
+    """Print the test resize's cap warnings as ``WARNING: <file>: ...`` lines (one per image,
+    no source location); other warnings as Python shows them."""
+    show = warnings.showwarning
+
+    def show_cap_warning(message, category, *args, **kwargs):
+        if issubclass(category, InputSizeCapWarning):
+            print(f'WARNING: {message}', file=sys.stderr)
+        else:
+            show(message, category, *args, **kwargs)
+
+    warnings.showwarning = show_cap_warning
+
+
 if __name__ == '__main__':
+    cap_warnings_on_one_line()
     sys.exit(main())

@@ -18,14 +18,6 @@ from mmpse_ext.apis.tiled_inference import TiledInference, default_overlap, tile
 
 pytestmark = pytest.mark.usefixtures('single_thread')
 
-SMALL_MODEL = """
-_base_ = [{demo!r}]
-model = dict(
-    backbone=dict(base_channels=8, stem_channels=8),
-    neck=dict(in_channels=[8, 16, 32, 64], out_channels=16),
-    det_head=dict(in_channels=64, hidden_dim=16))
-"""
-
 
 @pytest.mark.parametrize('length', [1, 31, 256, 257, 449, 700, 1000, 4099])
 @pytest.mark.parametrize('tile, overlap', [(256, 64), (256, 32), (1024, 256), (96, 64)])
@@ -67,21 +59,12 @@ class BlockNetwork:
 
 
 @pytest.fixture(scope='module')
-def block_detectors(tmp_path_factory):
+def block_detectors(random_small_model):
     """(untiled detector at scale 1, detector with tile=256), both on :class:`BlockNetwork`."""
-    from mmocr.registry import MODELS
-    from mmengine.registry import init_default_scope
-    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-    folder = tmp_path_factory.mktemp('block_model')
-    config = str(folder / 'small.py')
-    with open(config, 'w') as f:
-        f.write(SMALL_MODEL.format(demo=osp.join(repo, 'configs', 'pse_r18_synthetic_demo.py')))
-    init_default_scope('mmocr')
-    import mmpse_ext  # noqa: F401
-    torch.save(MODELS.build(Config.fromfile(config).model).state_dict(), folder / 'w.pth')
-    untiled = PSEDetector(config, str(folder / 'w.pth'), device='cpu', limit_type='max',
+    config, checkpoint = random_small_model
+    untiled = PSEDetector(config, checkpoint, device='cpu', limit_type='max',
                           limit_side_len=4096)
-    tiled = PSEDetector(config, str(folder / 'w.pth'), device='cpu', tile=256)
+    tiled = PSEDetector(config, checkpoint, device='cpu', tile=256)
     for detector in (untiled, tiled):
         detector.backend = BlockNetwork()
     return untiled, tiled
