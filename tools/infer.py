@@ -24,6 +24,12 @@ and ``--checkpoint``: a ``.pth`` (Runner checkpoint or a plain state dict such a
 ``tools/model_converters/convert_paddle_weights.py`` writes) runs on PyTorch, an ``.onnx`` from
 ``tools/model_converters/export_onnx.py`` on ONNX Runtime (``--backend`` overrides the choice). The last line
 printed is ``N images, M detections -> OUT_DIR/{preds,submit,vis}``.
+
+Scale (docs/deploy.md): ``--limit-type max --limit-side-len 960`` for photos (the config's
+test resize otherwise: short side 736 for ICDAR2015), ``--tile 1024`` for large scans and
+posters (kept at their own pixel size, run in overlapping tiles). Any network input beyond the
+config's cap (4 megapixels, 4096 per side) is scaled down with one ``WARNING:`` line naming
+the image.
 """
 import argparse
 import json

@@ -2,12 +2,13 @@
 """Peak resident memory of image → polygons with the flagship, one fresh process per case.
 
     python tools/analysis_tools/benchmark_memory.py [--cases 736x1280 photo photo-max strip]
-        [--threads 1] [--config configs/pse_r50vd_icdar15.py]
+        [--threads 1] [--backend pytorch] [--config configs/pse_r50vd_icdar15.py]
 
 Each case runs ``PSEDetector(config, weights)([image_file])`` on the CPU in its own Python
 process and reports that process's peak resident set size (``ru_maxrss``), before the image
 (imports + model) and in all, with the network input size the test resize chose and the
-wall time. The weights are random (no trained R50 weights exist offline): memory does not depend
+wall time. ``--backend onnxruntime`` exports the network to ONNX once (not measured) and runs
+that. The weights are random (no trained R50 weights exist offline): memory does not depend
 on them. Cases (add ``WxH`` for any other size, with ``:tile=N``, ``:max=N`` (limit_type max) or
 ``:cap=off`` (no network-input cap, to size the cap) appended for options):
 
@@ -45,7 +46,9 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--cases', nargs='+', default=['736x1280', 'photo', 'photo-max', 'strip'])
     parser.add_argument('--config', default=DEFAULT_CONFIG)
-    parser.add_argument('--threads', type=int, default=1, help='torch intra-op threads')
+    parser.add_argument('--threads', type=int, default=1,
+                        help='intra-op threads (torch, or ONNX Runtime)')
+    parser.add_argument('--backend', choices=('pytorch', 'onnxruntime'), default='pytorch')
     parser.add_argument('--child', default=None, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -86,8 +89,9 @@ def make_image(path: str, width: int, height: int, seed: int = 0) -> None:
     cv2.imwrite(path, image[:height, :width])
 
 
-def random_weights(config: str, path: str) -> None:
-    """The config's model with seeded random weights, saved as a plain state dict."""
+def random_weights(config: str, path: str, onnx_path: str = None) -> None:
+    """The config's model with seeded random weights, saved as a plain state dict (and
+    exported to ``onnx_path`` if given)."""
     import torch
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
@@ -96,7 +100,11 @@ def random_weights(config: str, path: str) -> None:
     import mmpse_ext  # noqa: F401
     init_default_scope('mmocr')
     torch.manual_seed(0)
-    torch.save(MODELS.build(Config.fromfile(config).model).state_dict(), path)
+    model = MODELS.build(Config.fromfile(config).model).eval()
+    torch.save(model.state_dict(), path)
+    if onnx_path:
+        from mmpse_ext.apis import PSELogitsNetwork, export_onnx
+        export_onnx(PSELogitsNetwork(model).eval(), onnx_path)
 
 
 def peak_rss_mib() -> float:
@@ -115,7 +123,8 @@ def child(spec: dict) -> dict:
     config = Config.fromfile(spec['config'])
     if spec.get('cap') == 'off':
         find_test_resize(config).update(max_pixels=None, max_side=None)
-    detector = PSEDetector(config, spec['weights'], device='cpu',
+    detector = PSEDetector(config, spec['weights'], device='cpu', backend=spec['backend'],
+                           num_threads=spec['threads'],
                            limit_side_len=spec.get('limit_side_len'),
                            limit_type=spec.get('limit_type'), tile=spec.get('tile'))
     before = peak_rss_mib()
@@ -140,34 +149,35 @@ def main(argv=None) -> int:
     cases = [(name, parse_case(name)) for name in args.cases]
     load_before = os.getloadavg()
     print(f'{os.cpu_count()} CPUs, load average {load_before}; config {args.config}, '
-          f'{args.threads} thread(s), random weights')
+          f'{args.backend}, {args.threads} thread(s), random weights')
     env = dict(os.environ)
     env['PYTHONPATH'] = os.pathsep.join([REPO] + ([env['PYTHONPATH']]
                                                   if env.get('PYTHONPATH') else []))
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         weights = osp.join(tmp, 'random.pth')
-        random_weights(args.config, weights)
+        onnx_file = osp.join(tmp, 'random.onnx') if args.backend == 'onnxruntime' else None
+        random_weights(args.config, weights, onnx_file)
         for name, case in cases:
             width, height = case['size']
             image = osp.join(tmp, f'{width}x{height}.png')
             if not osp.exists(image):
                 make_image(image, width, height)
-            spec = dict(case, config=args.config, weights=weights, image=image,
-                        threads=args.threads)
+            spec = dict(case, config=args.config, weights=onnx_file or weights, image=image,
+                        threads=args.threads, backend=args.backend)
             result = subprocess.run([sys.executable, __file__, '--child', json.dumps(spec)],
                                     capture_output=True, text=True, env=env)
             if result.returncode != 0:
                 print(f'{name}: failed (exit {result.returncode}):\n{result.stderr[-2000:]}')
                 continue
             row = json.loads(result.stdout.strip().splitlines()[-1])
-            options = ', '.join(f'{k}={case[k]}' for k in ('limit_type', 'limit_side_len', 'tile',
-                                                              'cap')
-                                if k in case) or "config's test resize"
+            keys = ('limit_type', 'limit_side_len', 'tile', 'cap')
+            options = ', '.join(f'{k}={case[k]}' for k in keys if k in case)
+            options = options or "config's test resize"
             rows.append((name, f'{width}x{height}', options, row))
             print(f'{name}: {row}', flush=True)
-    print(f'\n| case | image | options | network input | peak RSS before the image (MiB) | '
-          f'peak RSS (MiB) | s | detections |\n|---|---|---|---|---|---|---|---|')
+    print('\n| case | image | options | network input | peak RSS before the image (MiB) | '
+          'peak RSS (MiB) | s | detections |\n|---|---|---|---|---|---|---|---|')
     for name, size, options, row in rows:
         print(f'| {name} | {size} | {options} | {row["network_input"]} | '
               f'{row["before_mib"]:.0f} | {row["peak_mib"]:.0f} | {row["seconds"]:.1f} | '

@@ -8,8 +8,7 @@ import pytest
 from mmengine.config import Config
 from mmengine.dataset import Compose
 
-from mmpse_ext.datasets.transforms import (InputSizeCapWarning, LimitSideResize,
-                                           MinShortSideResize)
+from mmpse_ext.datasets.transforms import InputSizeCapWarning, LimitSideResize, MinShortSideResize
 
 QUAD = [40, 30, 200, 40, 195, 110, 35, 100]
 NO_CAP = dict(max_pixels=None, max_side=None)
