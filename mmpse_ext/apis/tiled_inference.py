@@ -9,6 +9,7 @@ of the whole image is decoded once by the config's post-processor. An instance t
 seam is therefore one instance (one polygon) of the stitched map, not a piece per tile.
 """
 import math
+import warnings
 from typing import Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -59,7 +60,8 @@ class TiledInference:
 
     Used by :class:`~mmpse_ext.apis.PSEDetector` when it is given ``tile``: an image whose
     longer side exceeds ``tile`` is read at its own pixel size (``scale_factor = 1``) and
-    tiled; any other image goes through the config's test pipeline as without tiling. Tiling
+    tiled (one tile per network call); any other image goes through the config's test
+    pipeline as without tiling. Tiling
     replaces the test resize (scale rule and cap) for large images: the network input never
     exceeds ``tile × tile``, while the stitched logits (``K × H/4 × W/4`` float32) and the
     post-processor's label map (int32 ``H × W``) grow with the image (docs/benchmarks.md).
@@ -67,9 +69,10 @@ class TiledInference:
     Args:
         tile (int): tile side in pixels, a multiple of :data:`TILE_MULTIPLE`.
         overlap (int, optional): pixels shared by neighbouring tiles, a multiple of
-            :data:`TILE_MULTIPLE` below ``tile``; default :func:`default_overlap`. Text whose
-            part on one side of a seam is longer than ``overlap // 2`` is seen whole by
-            neither tile; a larger overlap gives each tile more context.
+            :data:`TILE_MULTIPLE` below ``tile``; default :func:`default_overlap`. Text that
+            reaches more than ``overlap // 2`` past a seam on both sides is seen whole by
+            neither tile (it is still one instance where both tiles find its kernel up to the
+            seam); a larger overlap gives each tile more context, at more tiles.
         max_pixels (int, optional): the network-input cap (the test resize's): ``tile ** 2``
             must not exceed it.
         max_side (int, optional): the same for ``tile``.
@@ -98,16 +101,20 @@ class TiledInference:
     def is_large(self, item) -> bool:
         """Whether ``item`` (a path or an array) is larger than one tile.
 
-        A path's size is read from the file header; a file whose header cannot be read is
-        not tiled (the plain path reads it and reports what is wrong with it).
+        A path's size is read from the file header (PIL); a file whose header cannot be read
+        is not tiled (the plain path reads it and reports what is wrong with it).
         """
         if isinstance(item, np.ndarray):
             height, width = item.shape[:2]
         else:
+            from PIL import Image
             try:
-                from PIL import Image
-                with Image.open(item) as image:
-                    width, height = image.size
+                with warnings.catch_warnings():
+                    warnings.simplefilter('ignore', Image.DecompressionBombWarning)
+                    with Image.open(item) as image:
+                        width, height = image.size
+            except Image.DecompressionBombError:  # over 2 x PIL's limit: far beyond a tile
+                return True
             except Exception:  # noqa: BLE001  (reported by the plain path)
                 return False
         return max(height, width) > self.tile
@@ -170,7 +177,6 @@ class TiledInference:
         the post-processor's ``logit_stride``), each logit pixel from the tile that owns it."""
         stride = detector.postprocessor.logit_stride
         height, width = image.shape[:2]
-        pixels = torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1)))
         padding = detector.normalisation.padding_pixel().reshape(3, 1, 1)
         canvas = None
         for y0, y1, own_y0, own_y1 in tile_spans(height, self.tile, self.overlap):
@@ -178,7 +184,8 @@ class TiledInference:
                 tile_h = -(-(y1 - y0) // TILE_MULTIPLE) * TILE_MULTIPLE
                 tile_w = -(-(x1 - x0) // TILE_MULTIPLE) * TILE_MULTIPLE
                 batch = padding.expand(3, tile_h, tile_w).clone()
-                batch[:, :y1 - y0, :x1 - x0] = pixels[:, y0:y1, x0:x1]
+                batch[:, :y1 - y0, :x1 - x0] = torch.from_numpy(
+                    np.ascontiguousarray(image[y0:y1, x0:x1].transpose(2, 0, 1)))
                 logits = detector.backend(batch[None])[0]
                 if canvas is None:
                     canvas = logits.new_empty((logits.shape[0], -(-height // stride),

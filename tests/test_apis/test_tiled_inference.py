@@ -48,6 +48,37 @@ def test_bad_tiles_are_refused():
         TiledInference(4096, max_pixels=2048 * 2048, max_side=4096)
 
 
+def _png_header(path, width, height):
+    """A PNG that declares ``width x height`` and holds no pixel data."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return (struct.pack('>I', len(data)) + kind + data
+                + struct.pack('>I', zlib.crc32(kind + data)))
+
+    with open(path, 'wb') as f:
+        f.write(b'\x89PNG\r\n\x1a\n'
+                + chunk(b'IHDR', struct.pack('>IIBBBBB', width, height, 8, 2, 0, 0, 0))
+                + chunk(b'IEND', b''))
+
+
+def test_which_images_are_tiled(tmp_path):
+    """By the long side, read from the header only; a header PIL refuses as a decompression
+    bomb (> 179 MP) is large; an unreadable file is left to the plain path."""
+    tiling = TiledInference(256)
+    assert tiling.is_large(np.zeros((100, 257, 3), np.uint8))
+    assert not tiling.is_large(np.zeros((256, 256, 3), np.uint8))
+    _png_header(tmp_path / 'wide.png', 300, 10)
+    _png_header(tmp_path / 'huge.png', 20000, 10000)
+    _png_header(tmp_path / 'small.png', 200, 256)
+    (tmp_path / 'text.png').write_text('not an image')
+    assert tiling.is_large(str(tmp_path / 'wide.png'))
+    assert tiling.is_large(str(tmp_path / 'huge.png'))
+    assert not tiling.is_large(str(tmp_path / 'small.png'))
+    assert not tiling.is_large(str(tmp_path / 'text.png'))
+
+
 class BlockNetwork:
     """Stands in for the network: every logit channel = ±6 by whether a 4×4 block is mostly
     white. It sees nothing beyond its block, so stitched tiles must give the whole image's
