@@ -148,10 +148,9 @@ class TiledInference:
         if isinstance(item, np.ndarray):
             return detector._array_results(item, position)['img']
         try:
-            results = detector.file_pipeline.transforms[0](dict(img_path=item))
-        except Exception:  # noqa: BLE001  (reported by the plain path)
+            return detector.load_image(item)['img']
+        except OSError:  # UnreadableImageError: the plain path reports it (or raises)
             return None
-        return None if results is None else results['img']
 
     def detect(self, detector, image: np.ndarray, source):
         """One image, tiled: stitched logits, then the detector's post-processor.
