@@ -162,6 +162,21 @@ def test_small_images_and_positions_with_tiling(block_detectors, tmp_path):
     assert len(results[1].polygons) == len(results[2].polygons) == len(WORDS)
 
 
+def test_unreadable_large_file_is_reported_not_tiled(block_detectors, tmp_path):
+    """Its header says it is large, its data are cut: the plain path names it."""
+    _, tiled = block_detectors
+    path = tmp_path / 'cut.jpg'
+    cv2.imwrite(str(path), (np.random.default_rng(0).random((704, 896, 3)) * 255).astype(
+        np.uint8))
+    path.write_bytes(path.read_bytes()[:2000])
+    good = str(tmp_path / 'good.png')
+    cv2.imwrite(good, _words_image())
+    cut, found = tiled([str(path), good])
+    assert tiled.tiling.is_large(str(path))
+    assert cut.error is not None and cut.polygons == [] and cut.source == str(path)
+    assert found.error is None and len(found.polygons) == len(WORDS)
+
+
 def _find_matches(polygons, boxes, min_iou=0.5):
     """How many ground-truth ``boxes`` (x0, y0, x1, y1) a detected polygon covers (box IoU)."""
     found = 0
