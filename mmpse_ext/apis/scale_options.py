@@ -5,14 +5,15 @@ from typing import Optional
 
 from mmengine.config import Config
 
-from mmpse_ext.datasets.transforms.limit_side_resize import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE
+from ..datasets.transforms.limit_side_resize import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE
+from .model_loading import ConfigError
 
 RESIZE_TYPE = 'LimitSideResize'
 
 
 def find_test_resize(cfg: Config) -> Optional[dict]:
     """The ``LimitSideResize`` step of the config's test pipeline (the dict itself), or None."""
-    for step in cfg.test_dataloader.dataset.pipeline:
+    for step in cfg.get('test_dataloader', {}).get('dataset', {}).get('pipeline', []):
         if step['type'].split('.')[-1] == RESIZE_TYPE:
             return step
     return None
@@ -28,7 +29,7 @@ def with_test_scale(cfg: Config, limit_side_len: Optional[int] = None,
         limit_type (str, optional): ``'min'``, ``'max'`` or ``'resize_long'``.
 
     Raises:
-        ValueError: an option is given but the test pipeline has no ``LimitSideResize``.
+        ConfigError: an option is given but the test pipeline has no ``LimitSideResize``.
     """
     options = {key: value for key, value in
                dict(limit_side_len=limit_side_len, limit_type=limit_type).items()
@@ -38,8 +39,8 @@ def with_test_scale(cfg: Config, limit_side_len: Optional[int] = None,
     cfg = copy.deepcopy(cfg)
     step = find_test_resize(cfg)
     if step is None:
-        raise ValueError(f'{cfg.filename}: {", ".join(options)} set, but the test pipeline has '
-                         f'no mmpse_ext.{RESIZE_TYPE} step to apply them to')
+        raise ConfigError(f'{cfg.filename}: {", ".join(options)} set, but the test pipeline has '
+                          f'no mmpse_ext.{RESIZE_TYPE} step to apply them to')
     step.update(options)
     return cfg
 
