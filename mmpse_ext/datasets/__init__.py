@@ -2,11 +2,12 @@
 from .icdar2015_dataset import ICDAR2015Dataset
 from .parsers import BadAnnotationWarning
 from .synthetic import make_synthetic_icdar2015
-from .transforms import (MinShortSideResize, PackPSEInputs, PSETargets, RandomRotateKeepSize,
-                         RandomScale, TextAwareRandomCrop)
+from .transforms import (InputSizeCapWarning, LimitSideResize, MinShortSideResize, PackPSEInputs,
+                         PSETargets, RandomRotateKeepSize, RandomScale, TextAwareRandomCrop)
 
 __all__ = [
-    'BadAnnotationWarning', 'ICDAR2015Dataset', 'MinShortSideResize', 'PackPSEInputs',
+    'BadAnnotationWarning', 'ICDAR2015Dataset', 'InputSizeCapWarning', 'LimitSideResize',
+    'MinShortSideResize', 'PackPSEInputs',
     'PSETargets', 'RandomRotateKeepSize', 'RandomScale', 'TextAwareRandomCrop',
     'make_synthetic_icdar2015'
 ]
