@@ -58,6 +58,10 @@ def parse_args(argv=None):
     parser.add_argument('--out-dir', default='work_dirs/infer', help='output directory')
     parser.add_argument('--device', default=None,
                         help='cpu, cuda or cuda:N (default: cuda if available)')
+    parser.add_argument('--precision', choices=('fp32', 'bf16', 'fp16'), default='fp32',
+                        help='PyTorch backend: bf16 (bfloat16, fast on CPUs with AVX512-BF16/AMX) '
+                             'or fp16 (GPUs); an int8 model is a .onnx from '
+                             'tools/model_converters/quantize_onnx.py (docs/deploy.md)')
     parser.add_argument('--score-thr', type=float, default=0.0,
                         help='drop detections whose score is below this (default: keep all)')
     parser.add_argument('--no-vis', action='store_true', help='do not write vis/*.jpg')
@@ -136,7 +140,8 @@ def main(argv=None) -> int:
     try:
         images = collect_images(args.inputs)
         detector = PSEDetector(args.config, args.checkpoint, backend=args.backend,
-                               device=args.device, batch_size=args.batch_size)
+                               device=args.device, batch_size=args.batch_size,
+                               precision=args.precision)
     except (FileNotFoundError, ValueError, RuntimeError, ImportError) as error:
         print(f'ERROR: {error}', file=sys.stderr)
         return 1

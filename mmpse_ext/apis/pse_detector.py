@@ -97,17 +97,24 @@ class PSEDetector:
         batch_size (int): at most this many images per network call.
         num_threads (int, optional): intra-op threads of ONNX Runtime (PyTorch uses
             ``torch.set_num_threads``); default: the runtime's choice.
+        precision (str): ``'fp32'``, or for ``backend='pytorch'`` ``'bf16'`` (bfloat16
+            autocast, channels_last: the fast choice on CPUs with AVX512-BF16/AMX) or
+            ``'fp16'`` (GPUs); post-processing always gets float32 logits. An int8 model is an
+            ONNX file (``tools/model_converters/quantize_onnx.py``), run with ``'fp32'``.
     """
 
     def __init__(self, config: Union[str, Config], weights: str, backend: str = 'pytorch',
                  device: Optional[str] = None, batch_size: int = 1,
-                 num_threads: Optional[int] = None) -> None:
+                 num_threads: Optional[int] = None, precision: str = 'fp32') -> None:
         import mmpse_ext  # noqa: F401  (registers our modules even if a config lacks them)
         from mmocr.registry import MODELS
         if backend not in BACKENDS:
             raise ValueError(f'backend must be one of {BACKENDS}, got {backend!r}')
         if int(batch_size) < 1:
             raise ValueError(f'batch_size must be >= 1, got {batch_size}')
+        if backend != 'pytorch' and precision != 'fp32':
+            raise ValueError(f'precision={precision!r} is for the pytorch backend; an int8 ONNX '
+                             'model comes from tools/model_converters/quantize_onnx.py')
         self.cfg = load_config(config)
         self.batch_size = int(batch_size)
         device = device or default_device(backend)
@@ -116,7 +123,7 @@ class PSEDetector:
             network = PSELogitsNetwork(model)
             self.normalisation = network.normalisation
             self.postprocessor = model.det_head.postprocessor
-            self.backend = TorchLogitsBackend(network, device)
+            self.backend = TorchLogitsBackend(network, device, precision)
         else:
             model_cfg = self.cfg.model
             self.normalisation = InputNormalisation.of(MODELS.build(model_cfg.data_preprocessor))
