@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from mmpse_ext.engine import autocast_dtype, to_channels_last
+from mmpse_ext.engine import autocast_dtype, fold_batch_norms, to_channels_last
 from .logits_network import PSELogitsNetwork
 
 
@@ -19,8 +19,11 @@ class TorchLogitsBackend:
 
     At ``precision='bf16'`` / ``'fp16'`` the network runs under ``torch.autocast`` of that dtype
     with its weights and input stored channels_last (the layout of oneDNN's fast bfloat16
-    convolutions on the CPU, and of tensor-core convolutions on GPUs); the logits are returned
-    as float32 either way, so the post-processing never sees reduced precision.
+    convolutions on the CPU, and of tensor-core convolutions on GPUs). Before that, the BatchNorm
+    layers are folded into their convolutions (:func:`mmpse_ext.engine.fold_batch_norms`) and
+    the convolution weights are cast once, so no call spends time on BN passes or weight casts.
+    The logits are returned as float32 either way: the post-processing never sees reduced
+    precision.
 
     Args:
         network (PSELogitsNetwork): the network, in eval mode.
@@ -40,9 +43,16 @@ class TorchLogitsBackend:
         self.device = torch.device(device)
         self.precision = precision
         self.dtype = autocast_dtype(precision, self.device)
-        self.network = network.to(self.device).eval()
+        network = network.eval()
         if self.dtype is not None:
-            to_channels_last(self.network)
+            side = 2 * max(32, network.normalisation.size_divisor)  # every level >= 2 px
+            example = torch.full((1, 3, side, side), 128.0)
+            network, _ = fold_batch_norms(network, example)
+            for module in network.modules():
+                if isinstance(module, torch.nn.Conv2d):
+                    module.to(self.dtype)
+            to_channels_last(network)
+        self.network = network.to(self.device)
 
     def __call__(self, images: Tensor) -> Tensor:
         """``[N, 3, H, W]`` float32 raw pixels (CPU) → ``[N, K, H/4, W/4]`` float32 logits on

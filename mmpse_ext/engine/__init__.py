@@ -3,6 +3,7 @@ reduced-precision inference."""
 from .amp_optim_wrapper import DeviceAgnosticAmpOptimWrapper
 from .checkpoint_safe_globals import (allow_mmengine_checkpoint_globals,
                                       history_buffer_statistic, mmengine_checkpoint_globals)
+from .conv_bn_folding import fold_batch_norms
 from .cpu_capable_ddp import CPUCapableDDP
 from .device_fallbacks import init_cpu_distributed, run_amp_on_any_device, shutdown_distributed
 from .inference_precision import PRECISIONS, autocast_dtype, cpu_has_native, to_channels_last
@@ -10,7 +11,7 @@ from .precision_test_loop import PrecisionTestLoop
 
 __all__ = [
     'CPUCapableDDP', 'DeviceAgnosticAmpOptimWrapper', 'PRECISIONS', 'PrecisionTestLoop',
-    'allow_mmengine_checkpoint_globals', 'autocast_dtype', 'cpu_has_native',
+    'allow_mmengine_checkpoint_globals', 'autocast_dtype', 'cpu_has_native', 'fold_batch_norms',
     'history_buffer_statistic', 'init_cpu_distributed', 'mmengine_checkpoint_globals',
     'run_amp_on_any_device', 'shutdown_distributed', 'to_channels_last'
 ]
