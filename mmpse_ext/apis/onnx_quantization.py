@@ -165,9 +165,7 @@ def quantize_onnx(config, onnx_file: str, out_file: str, calib: Sequence[str],
     quantize_static(
         model, out_file, reader, quant_format=QuantFormat.QDQ, per_channel=True,
         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-        nodes_to_exclude=float_nodes, calibrate_method=CalibrationMethod.MinMax,
-        # merge the activation ranges after every image instead of keeping every tensor of
-        # every image (GBs at 736x1280)
-        extra_options=dict(CalibMaxIntermediateOutputs=1))
+        # MinMax keeps only each tensor's min and max per image (ReduceMin/ReduceMax outputs)
+        nodes_to_exclude=float_nodes, calibrate_method=CalibrationMethod.MinMax)
     num_convs = sum(node.op_type == 'Conv' for node in model.graph.node)
     return QuantizationReport(out_file, len(images), float_nodes, num_convs - len(float_nodes))

@@ -57,7 +57,7 @@ def test_int8_logits_and_words_stay_close_to_float(int8_model, synthetic_root):
         scale = expected.abs().max().item()
         difference = (got - expected).abs()
         assert difference.max().item() > 0  # it is a different model
-        assert difference.mean().item() <= 0.03 * scale, (difference.mean().item(), scale)
+        assert difference.mean().item() <= 0.015 * scale, (difference.mean().item(), scale)
     total = matched = 0
     ious = []
     for want, got in zip(reference(images), int8(images)):
@@ -67,7 +67,7 @@ def test_int8_logits_and_words_stay_close_to_float(int8_model, synthetic_root):
         ious += pair_ious
     assert total >= 3
     assert matched >= total - 1
-    assert np.mean(ious) >= 0.8
+    assert np.mean(ious) >= 0.8  # measured 0.91
 
 
 @pytest.mark.slow
