@@ -9,7 +9,8 @@ import pytest
 import torch
 from polygon_agreement import matched_ious
 
-from mmpse_ext.apis import PSEDetector, PSELogitsNetwork, TorchLogitsBackend, load_config, load_model
+from mmpse_ext.apis import (PSEDetector, PSELogitsNetwork, TorchLogitsBackend, load_config,
+                            load_model)
 from mmpse_ext.engine import autocast_dtype
 
 
