@@ -197,7 +197,8 @@ fi
 # 10 reduced-precision inference -------------------------------------------------------------
 if [[ $DRY_RUN -eq 1 ]]; then
   run_stage infer_precision "$PY" .dev_scripts/gpu_acceptance/precision_check.py --device cpu \
-    --images 1 --size 64 128 --json "$OUT_DIR/infer_precision.json"
+    --config configs/pse_r18_synthetic_demo.py --images 1 --size 64 128 \
+    --json "$OUT_DIR/infer_precision.json"
 else
   run_stage infer_precision "$PY" .dev_scripts/gpu_acceptance/precision_check.py --device cuda \
     --images 10 --json "$OUT_DIR/infer_precision.json"

@@ -56,8 +56,8 @@ def main(out_dir):
         print()
     precision = _load(out_dir, 'infer_precision.json')
     if precision:
-        print('## Inference precision, flagship network, image → polygons (PSEDetector)\n')
-        print(_table(precision['rows'], ['precision', 'device', 'size', 'ms_per_image',
+        print('## Inference precision, image → polygons (PSEDetector, random weights)\n')
+        print(_table(precision['rows'], ['precision', 'config', 'device', 'size', 'ms_per_image',
                                          'speedup', 'max_logit_diff_rel', 'polygons',
                                          'matched', 'mean_iou']))
         print()
