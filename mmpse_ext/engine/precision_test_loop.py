@@ -43,7 +43,7 @@ class PrecisionTestLoop(TestLoop):
         super().__init__(runner, dataloader, evaluator, fp16=False)
         self.precision = precision
         self.channels_last = channels_last
-        autocast_dtype(precision, 'cpu' if precision == 'fp32' else self._device())
+        autocast_dtype(precision, self._device())  # an unusable precision fails here
 
     def _device(self) -> torch.device:
         parameter = next(self.runner.model.parameters(), None)
