@@ -3,6 +3,7 @@ device, whether the hardware runs it natively, and the channels_last layout that
 oneDNN bfloat16 convolutions fast (docs/deploy.md, "Precision")."""
 import logging
 import os.path as osp
+import warnings
 from typing import Optional, Union
 
 import torch
@@ -34,13 +35,22 @@ def cpu_has_native(precision: str) -> bool:
     Asks oneDNN where torch exposes it (``torch.ops.mkldnn._is_mkldnn_bf16_supported``), else
     reads the CPU flags (AVX512-BF16 / AMX-BF16, AVX512-FP16 / AMX-FP16).
     """
-    probe = getattr(torch.ops.mkldnn, f'_is_mkldnn_{precision}_supported', None)
-    if probe is not None:
-        try:
-            return bool(probe())
-        except RuntimeError:
-            pass
-    return bool(_cpu_flags() & set(_CPU_FLAGS[precision]))
+    try:  # older torch raises RuntimeError for an unknown op, newer AttributeError
+        return bool(getattr(torch.ops.mkldnn, f'_is_mkldnn_{precision}_supported')())
+    except (AttributeError, RuntimeError):
+        return bool(_cpu_flags() & set(_CPU_FLAGS[precision]))
+
+
+def cpu_autocast_supports(dtype: torch.dtype) -> bool:
+    """Whether this torch autocasts to ``dtype`` on the CPU (torch 2.0 does bfloat16 only)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            with torch.autocast('cpu', dtype=dtype):
+                output = torch.nn.functional.linear(torch.ones(1, 1), torch.ones(1, 1))
+    except RuntimeError:  # torch 2.0: "AutocastCPU only support Bfloat16"
+        return False
+    return output.dtype == dtype
 
 
 def _warn_once(message: str) -> None:
@@ -59,8 +69,9 @@ def autocast_dtype(precision: str, device: Union[str, torch.device]) -> Optional
     ``'bf16'`` needs a GPU that has it (Ampere or newer).
 
     Raises:
-        ValueError: an unknown precision, a device other than CPU/CUDA for a reduced one, or
-            ``'bf16'`` on a GPU without bfloat16.
+        ValueError: an unknown precision, a device other than CPU/CUDA for a reduced one,
+            ``'bf16'`` on a GPU without bfloat16, or a dtype this torch cannot autocast to on
+            the CPU.
     """
     if precision not in PRECISIONS:
         raise ValueError(f'precision must be one of {PRECISIONS}, got {precision!r}')
@@ -69,6 +80,9 @@ def autocast_dtype(precision: str, device: Union[str, torch.device]) -> Optional
         return None
     device = torch.device(device)
     if device.type == 'cpu':
+        if not cpu_autocast_supports(dtype):
+            raise ValueError(f'precision={precision!r}: torch {torch.__version__} cannot '
+                             "autocast to it on the CPU; use precision='bf16'")
         if precision == 'fp16':
             _warn_once("precision='fp16' on the CPU: torch's float16 convolutions are much "
                        "slower there than bfloat16 ones; use precision='bf16' for speed")
