@@ -25,8 +25,6 @@ KEEP_FLOAT_CHOICES = ('first_conv', 'last_conv')
 DEFAULT_KEEP_FLOAT = ('first_conv', 'last_conv')
 #: Calibration images used at most by default (docs/deploy.md).
 DEFAULT_MAX_CALIB_IMAGES = 32
-#: Activation range estimators: ONNX Runtime's calibration methods by our names.
-CALIBRATION_METHODS = ('minmax', 'percentile', 'entropy')
 
 
 class QuantizationReport(NamedTuple):
@@ -135,7 +133,6 @@ def calibration_images(calib: Sequence[str], max_images: Optional[int]) -> List[
 def quantize_onnx(config, onnx_file: str, out_file: str, calib: Sequence[str],
                   keep_float: Sequence[str] = DEFAULT_KEEP_FLOAT,
                   max_images: Optional[int] = DEFAULT_MAX_CALIB_IMAGES,
-                  method: str = 'minmax',
                   progress: Optional[Callable[[int, int], None]] = None) -> QuantizationReport:
     """Write an int8 QDQ version of ``onnx_file`` to ``out_file``.
 
@@ -148,22 +145,16 @@ def quantize_onnx(config, onnx_file: str, out_file: str, calib: Sequence[str],
         keep_float (Sequence[str]): convolutions left float, from :data:`KEEP_FLOAT_CHOICES`.
         max_images (int, optional): use at most this many calibration images (evenly spread
             over the sorted list); ``None``: all.
-        method (str): how the activation ranges are estimated: ``'minmax'`` (the extremes over
-            all images), ``'percentile'`` (99.999th percentile of |x|) or ``'entropy'`` (KL
-            divergence); the last two keep a histogram per tensor (slower).
         progress (callable, optional): ``progress(done, total)`` after each calibration image.
 
     Raises:
         FileNotFoundError: a missing model or config, or no calibration image.
-        ValueError: a non-ONNX or already quantized model, a bad ``keep_float`` or method.
+        ValueError: a non-ONNX or already quantized model, or a bad ``keep_float``.
     """
     from onnxruntime.quantization import (CalibrationMethod, QuantFormat, QuantType,
                                           quantize_static)
 
     from .pse_detector import PSEDetector
-    if method not in CALIBRATION_METHODS:
-        raise ValueError(f'calibration method must be one of {CALIBRATION_METHODS}, got '
-                         f'{method!r}')
     if not str(out_file).endswith('.onnx'):
         raise ValueError(f'output {out_file!r} should end with .onnx')
     model = load_float_model(onnx_file)
@@ -174,9 +165,8 @@ def quantize_onnx(config, onnx_file: str, out_file: str, calib: Sequence[str],
     quantize_static(
         model, out_file, reader, quant_format=QuantFormat.QDQ, per_channel=True,
         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-        # MinMax keeps only each tensor's min and max per image (ReduceMin/ReduceMax outputs)
-        nodes_to_exclude=float_nodes, calibrate_method=dict(
-            minmax=CalibrationMethod.MinMax, percentile=CalibrationMethod.Percentile,
-            entropy=CalibrationMethod.Entropy)[method])
+        # MinMax keeps each tensor's min and max per image (ReduceMin/ReduceMax outputs), so
+        # images of different sizes can be mixed (ONNX Runtime's histogram methods cannot)
+        nodes_to_exclude=float_nodes, calibrate_method=CalibrationMethod.MinMax)
     num_convs = sum(node.op_type == 'Conv' for node in model.graph.node)
     return QuantizationReport(out_file, len(images), float_nodes, num_convs - len(float_nodes))

@@ -44,8 +44,6 @@ def parse_args(argv=None):
     parser.add_argument('--keep-float', nargs='*', default=None,
                         help='convolutions the int8 model keeps float (default: '
                              "quantize_onnx's; none: quantize all)")
-    parser.add_argument('--calib-method', default='minmax',
-                        choices=['minmax', 'percentile', 'entropy'])
     parser.add_argument('--threads', type=int, default=None, help='torch / ORT threads')
     parser.add_argument('--json', help='write the table here')
     return parser.parse_args(argv)
@@ -103,9 +101,7 @@ def build_int8(args, cfg, work_dir):
     data_root = cfg.test_dataloader.dataset.data_root
     calib = args.calib or [osp.join(data_root, 'ch4_training_images')]
     int8_file = osp.join(work_dir, 'int8.onnx')
-    options = dict(method=args.calib_method)
-    if args.keep_float is not None:
-        options['keep_float'] = args.keep_float
+    options = {} if args.keep_float is None else dict(keep_float=args.keep_float)
     report = quantize_onnx(cfg, float_file, int8_file, calib,
                            max_images=args.max_calib_images or None, **options)
     print(f'int8: {report.num_quantized_convs} int8 convolutions, float: {report.float_nodes}, '

@@ -24,8 +24,8 @@ import time
 
 
 def parse_args(argv=None):
-    from mmpse_ext.apis.onnx_quantization import (CALIBRATION_METHODS, DEFAULT_KEEP_FLOAT,
-                                                  DEFAULT_MAX_CALIB_IMAGES, KEEP_FLOAT_CHOICES)
+    from mmpse_ext.apis.onnx_quantization import (DEFAULT_KEEP_FLOAT, DEFAULT_MAX_CALIB_IMAGES,
+                                                  KEEP_FLOAT_CHOICES)
     parser = argparse.ArgumentParser(description='int8 static quantization of a PSENet .onnx')
     parser.add_argument('config', help='model config file (test pipeline)')
     parser.add_argument('model', help='float .onnx from tools/model_converters/export_onnx.py')
@@ -39,8 +39,6 @@ def parse_args(argv=None):
                         default=list(DEFAULT_KEEP_FLOAT),
                         help='convolutions left in float (default: '
                              f'{" ".join(DEFAULT_KEEP_FLOAT)}; none: quantize all)')
-    parser.add_argument('--method', choices=CALIBRATION_METHODS, default='minmax',
-                        help='activation range estimator (default minmax)')
     args = parser.parse_args(argv)
     if args.max_images < 0:
         parser.error(f'--max-images must be >= 0, got {args.max_images}')
@@ -63,7 +61,7 @@ def main(argv=None) -> int:
     try:
         report = quantize_onnx(args.config, args.model, args.out, args.calib,
                                keep_float=args.keep_float, max_images=args.max_images or None,
-                               method=args.method, progress=progress)
+                               progress=progress)
     except (FileNotFoundError, ValueError, ImportError) as error:
         print(f'ERROR: {error}', file=sys.stderr)
         return 1
