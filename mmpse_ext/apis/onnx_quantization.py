@@ -24,7 +24,7 @@ KEEP_FLOAT_CHOICES = ('first_conv', 'last_conv')
 #: What :func:`quantize_onnx` keeps float by default (docs/deploy.md has the measurement).
 DEFAULT_KEEP_FLOAT = ('first_conv', 'last_conv')
 #: Calibration images used at most by default (docs/deploy.md).
-DEFAULT_MAX_CALIB_IMAGES = 32
+DEFAULT_MAX_CALIB_IMAGES = 8
 
 
 class QuantizationReport(NamedTuple):

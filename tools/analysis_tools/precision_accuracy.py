@@ -39,7 +39,7 @@ def parse_args(argv=None):
     parser.add_argument('--calib', nargs='+',
                         help='calibration images for the int8 model (default: '
                              'DATA_ROOT/ch4_training_images)')
-    parser.add_argument('--max-calib-images', type=int, default=32,
+    parser.add_argument('--max-calib-images', type=int, default=8,
                         help='calibration images used at most (0 = all)')
     parser.add_argument('--keep-float', nargs='*', default=None,
                         help='convolutions the int8 model keeps float (default: '

@@ -7,7 +7,7 @@
 ``--calib`` takes image files, folders (searched recursively) or glob patterns: images like
 the ones the model will see. Each goes through the config's test pipeline and padding, as
 ``PSEDetector`` prepares it, and ONNX Runtime records the activation ranges (min/max). At most
-``--max-images`` (default 32, evenly spread) are used; docs/deploy.md says how many suffice.
+``--max-images`` (default 8, evenly spread) are used; docs/deploy.md says how many suffice.
 The first and the last convolution stay float by default (``--keep-float``; measured in
 docs/deploy.md). The output runs like any exported model::
 
