@@ -11,6 +11,7 @@ import torch
 from torch import Tensor
 
 from mmpse_ext.engine import autocast_dtype, fold_batch_norms, to_channels_last
+from .checkpoint_reading import CheckpointError
 from .logits_network import PSELogitsNetwork
 
 
@@ -118,8 +119,14 @@ class OnnxRuntimeLogitsBackend:
         if num_threads is not None:
             options.intra_op_num_threads = int(num_threads)
             options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(
-            onnx_file, sess_options=options, providers=onnxruntime_providers(device))
+        providers = onnxruntime_providers(device)
+        try:
+            self.session = ort.InferenceSession(onnx_file, sess_options=options,
+                                                providers=providers)
+        except Exception as error:  # onnxruntime's errors derive from Exception only
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+            raise CheckpointError(f'ONNX file {onnx_file!r} cannot be loaded by ONNX Runtime: '
+                                  f'{reason}') from None
         inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
         if len(inputs) != 1 or len(inputs[0].shape) != 4:
             raise ValueError(f'{onnx_file}: expected one [N, 3, H, W] input, got '

@@ -13,6 +13,7 @@ from typing import Callable, List, NamedTuple, Optional, Sequence
 import numpy as np
 
 from .image_inputs import collect_images
+from .unreadable_images import UnreadableImageError
 
 #: Operators that only a quantized model contains.
 QUANTIZED_OP_TYPES = frozenset({
@@ -35,11 +36,13 @@ class QuantizationReport(NamedTuple):
         num_calib_images (int): images the activation ranges were collected on.
         float_nodes (list[str]): convolutions kept in float.
         num_quantized_convs (int): convolutions with int8 weights.
+        skipped (list[UnreadableImageError]): calibration files that could not be read.
     """
     out_file: str
     num_calib_images: int
     float_nodes: List[str]
     num_quantized_convs: int
+    skipped: list
 
 
 def load_float_model(onnx_file: str):
@@ -85,6 +88,7 @@ def float_conv_nodes(model, keep_float: Sequence[str]) -> List[str]:
 class CalibrationImages:
     """ONNX Runtime calibration data: each image through the config's test pipeline, padded as
     the detector pads it, one ``[1, 3, H, W]`` float32 batch at a time (sizes may differ).
+    Files the image loader cannot read are skipped and kept in :attr:`skipped`.
 
     Args:
         detector (PSEDetector): gives the pipeline and the padding (its backend is not run).
@@ -100,18 +104,25 @@ class CalibrationImages:
         self.input_name = input_name
         self.progress = progress
         self.position = 0
+        self.skipped: List[UnreadableImageError] = []
 
     def get_next(self) -> Optional[dict]:
-        if self.position >= len(self.images):
-            return None
-        image, _, _ = self.detector.prepare(self.images[self.position], self.position)
-        self.position += 1
-        if self.progress is not None:
-            self.progress(self.position, len(self.images))
-        return {self.input_name: np.ascontiguousarray(image[None].numpy(), np.float32)}
+        while self.position < len(self.images):
+            path = self.images[self.position]
+            self.position += 1
+            if self.progress is not None:
+                self.progress(self.position, len(self.images))
+            try:
+                image, _, _ = self.detector.prepare(path, self.position - 1)
+            except UnreadableImageError as error:
+                self.skipped.append(error)
+                continue
+            return {self.input_name: np.ascontiguousarray(image[None].numpy(), np.float32)}
+        return None
 
     def rewind(self) -> None:
         self.position = 0
+        self.skipped = []
 
 
 def calibration_images(calib: Sequence[str], max_images: Optional[int]) -> List[str]:
@@ -128,6 +139,16 @@ def calibration_images(calib: Sequence[str], max_images: Optional[int]) -> List[
         picks = np.linspace(0, len(images) - 1, max_images).round().astype(int)
         images = [images[i] for i in sorted(set(picks.tolist()))]
     return images
+
+
+def _readable(detector, path: str, skipped: list) -> bool:
+    """Whether the config's image loader reads ``path``; if not, its error goes to ``skipped``."""
+    try:
+        detector.load_image(path)
+    except UnreadableImageError as error:
+        skipped.append(error)
+        return False
+    return True
 
 
 def quantize_onnx(config, onnx_file: str, out_file: str, calib: Sequence[str],
@@ -148,7 +169,7 @@ def quantize_onnx(config, onnx_file: str, out_file: str, calib: Sequence[str],
         progress (callable, optional): ``progress(done, total)`` after each calibration image.
 
     Raises:
-        FileNotFoundError: a missing model or config, or no calibration image.
+        FileNotFoundError: a missing model or config, or no (readable) calibration image.
         ValueError: a non-ONNX or already quantized model, or a bad ``keep_float``.
     """
     from onnxruntime.quantization import (CalibrationMethod, QuantFormat, QuantType,
@@ -161,7 +182,12 @@ def quantize_onnx(config, onnx_file: str, out_file: str, calib: Sequence[str],
     images = calibration_images(calib, max_images)
     float_nodes = float_conv_nodes(model, keep_float)
     detector = PSEDetector(config, onnx_file, backend='onnxruntime', device='cpu')
-    reader = CalibrationImages(detector, images, detector.backend.input_name, progress)
+    skipped: List[UnreadableImageError] = []
+    readable = [path for path in images if _readable(detector, path, skipped)]
+    if not readable:
+        raise FileNotFoundError(f'--calib: none of the {len(images)} images can be read '
+                                f'({skipped[0]})')
+    reader = CalibrationImages(detector, readable, detector.backend.input_name, progress)
     quantize_static(
         model, out_file, reader, quant_format=QuantFormat.QDQ, per_channel=True,
         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
@@ -169,4 +195,5 @@ def quantize_onnx(config, onnx_file: str, out_file: str, calib: Sequence[str],
         # images of different sizes can be mixed (ONNX Runtime's histogram methods cannot)
         nodes_to_exclude=float_nodes, calibrate_method=CalibrationMethod.MinMax)
     num_convs = sum(node.op_type == 'Conv' for node in model.graph.node)
-    return QuantizationReport(out_file, len(images), float_nodes, num_convs - len(float_nodes))
+    return QuantizationReport(out_file, len(readable), float_nodes,
+                              num_convs - len(float_nodes), skipped + reader.skipped)

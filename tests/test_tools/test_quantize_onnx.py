@@ -38,12 +38,15 @@ def files(tmp_path):
     empty = tmp_path / 'no_images'
     empty.mkdir()
     (empty / 'notes.txt').write_text('not an image')
+    unreadable = tmp_path / 'unreadable'
+    unreadable.mkdir()
+    (unreadable / 'photo.png').write_text('notes saved as a picture')
     not_onnx = tmp_path / 'weights.onnx'
     not_onnx.write_bytes(b'\x00not a protobuf\xff' * 10)
     cv2.imwrite(str(tmp_path / 'calib.png'), np.full((64, 96, 3), 127, np.uint8))
     return dict(float=conv_model(tmp_path / 'float.onnx'),
                 quantized=conv_model(tmp_path / 'int8.onnx', quantized=True),
-                not_onnx=str(not_onnx), empty=str(empty),
+                not_onnx=str(not_onnx), empty=str(empty), unreadable=str(unreadable),
                 images=str(tmp_path / 'calib.png'), out=str(tmp_path / 'out.onnx'))
 
 
@@ -53,6 +56,7 @@ def files(tmp_path):
     ('not_onnx', 'weights.onnx is not an ONNX model'),
     ('quantized', 'int8.onnx is already quantized (it has QuantizeLinear nodes)'),
     ('no_images', 'is not an image, a folder with images or a glob pattern'),
+    ('unreadable', 'none of the 1 images can be read'),
     ('bad_out', "should end with .onnx"),
 ])
 def test_bad_input_is_one_line_and_exit_1(case, expected, files, load_tool, capsys):
@@ -65,6 +69,8 @@ def test_bad_input_is_one_line_and_exit_1(case, expected, files, load_tool, caps
         model = files[case]
     elif case == 'no_images':
         calib = [files['empty']]
+    elif case == 'unreadable':
+        calib = [files['unreadable']]
     else:
         out = files['out'][:-5] + '.bin'
     tool = load_tool('model_converters/quantize_onnx')

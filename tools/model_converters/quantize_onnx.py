@@ -70,11 +70,14 @@ def main(argv=None) -> int:
         print(f'ERROR: quantization of {args.model} failed: {type(error).__name__}: {first}',
               file=sys.stderr)
         return 1
+    for error in report.skipped:
+        print(f'WARNING: skipped calibration image {error.path}: {error.reason}', file=sys.stderr)
     size_mb = osp.getsize(args.out) / 2**20
     print(f'quantized {args.model} -> {args.out} ({size_mb:.1f} MiB, '
           f'{time.perf_counter() - start:.0f} s): {report.num_quantized_convs} convolutions '
           f'int8, {len(report.float_nodes)} float ({", ".join(args.keep_float) or "none"}), '
-          f'calibrated on {report.num_calib_images} images')
+          f'calibrated on {report.num_calib_images} images'
+          + (f' ({len(report.skipped)} unreadable skipped)' if report.skipped else ''))
     return 0
 
 
