@@ -7,6 +7,7 @@ one scale per tensor, convolution weights int8 with one scale per output channel
 convolutions stay float (:data:`DEFAULT_KEEP_FLOAT`), chosen by measurement: the first one sees
 raw normalised pixels, the last one writes the logits that the post-processor thresholds.
 """
+import logging
 import os.path as osp
 from typing import Callable, List, NamedTuple, Optional, Sequence
 
@@ -188,12 +189,19 @@ def quantize_onnx(config, onnx_file: str, out_file: str, calib: Sequence[str],
         raise FileNotFoundError(f'--calib: none of the {len(images)} images can be read '
                                 f'({skipped[0]})')
     reader = CalibrationImages(detector, readable, detector.backend.input_name, progress)
-    quantize_static(
-        model, out_file, reader, quant_format=QuantFormat.QDQ, per_channel=True,
-        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-        # MinMax keeps each tensor's min and max per image (ReduceMin/ReduceMax outputs), so
-        # images of different sizes can be mixed (ONNX Runtime's histogram methods cannot)
-        nodes_to_exclude=float_nodes, calibrate_method=CalibrationMethod.MinMax)
+    # ONNX Runtime advises its pre-processing (shape inference, graph optimisation) on the root
+    # logger; torch's exporter has already optimised the graph and shapes are known.
+    root_level = logging.getLogger().level
+    logging.getLogger().setLevel(logging.ERROR)
+    try:
+        quantize_static(
+            model, out_file, reader, quant_format=QuantFormat.QDQ, per_channel=True,
+            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+            # MinMax keeps each tensor's min and max per image (ReduceMin/ReduceMax outputs),
+            # so images of different sizes can be mixed (ONNX Runtime's histogram methods cannot)
+            nodes_to_exclude=float_nodes, calibrate_method=CalibrationMethod.MinMax)
+    finally:
+        logging.getLogger().setLevel(root_level)
     num_convs = sum(node.op_type == 'Conv' for node in model.graph.node)
     return QuantizationReport(out_file, len(readable), float_nodes,
                               num_convs - len(float_nodes), skipped + reader.skipped)
