@@ -93,6 +93,10 @@ def parse_args(argv=None):
     parser.add_argument('--out-dir', default='work_dirs/infer', help='output directory')
     parser.add_argument('--device', default=None,
                         help='cpu, cuda or cuda:N (default: cuda if available)')
+    parser.add_argument('--precision', choices=('fp32', 'bf16', 'fp16'), default='fp32',
+                        help='PyTorch backend: bf16 (bfloat16, fast on CPUs with AVX512-BF16/AMX) '
+                             'or fp16 (GPUs); an int8 model is a .onnx from '
+                             'tools/model_converters/quantize_onnx.py (docs/deploy.md)')
     parser.add_argument('--score-thr', type=float, default=0.0,
                         help='drop detections whose score is below this (default: keep all)')
     parser.add_argument('--no-vis', action='store_true', help='do not write vis/*.jpg')
@@ -205,7 +209,7 @@ def main(argv=None) -> int:
                                device=args.device, batch_size=args.batch_size,
                                exif_orientation=exif_orientation,
                                limit_side_len=args.limit_side_len, limit_type=args.limit_type,
-                               tile=args.tile)
+                               tile=args.tile, precision=args.precision)
     except (OSError, ValueError, RuntimeError, ImportError) as error:
         print(f'ERROR: {error}', file=sys.stderr)
         return EXIT_ERROR

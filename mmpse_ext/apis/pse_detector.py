@@ -159,6 +159,10 @@ class PSEDetector:
         batch_size (int): at most this many images per network call.
         num_threads (int, optional): intra-op threads of ONNX Runtime (PyTorch uses
             ``torch.set_num_threads``); default: the runtime's choice.
+        precision (str): ``'fp32'``, or for ``backend='pytorch'`` ``'bf16'`` (bfloat16
+            autocast, channels_last: the fast choice on CPUs with AVX512-BF16/AMX) or
+            ``'fp16'`` (GPUs); post-processing always gets float32 logits. An int8 model is an
+            ONNX file (``tools/model_converters/quantize_onnx.py``), run with ``'fp32'``.
         on_error (str): what an image file that cannot be read does (empty, truncated, not an
             image, unsupported format): ``'report'`` (default) gives it a :class:`Detection`
             without polygons whose ``error`` says why, and the other images are still
@@ -184,13 +188,17 @@ class PSEDetector:
                  device: Optional[str] = None, batch_size: int = 1,
                  num_threads: Optional[int] = None, on_error: str = 'report',
                  exif_orientation: Optional[bool] = None, limit_side_len: Optional[int] = None,
-                 limit_type: Optional[str] = None, tile: Optional[int] = None) -> None:
+                 limit_type: Optional[str] = None, tile: Optional[int] = None,
+                 precision: str = 'fp32') -> None:
         import mmpse_ext  # noqa: F401  (registers our modules even if a config lacks them)
         from mmocr.registry import MODELS
         if backend not in BACKENDS:
             raise ValueError(f'backend must be one of {BACKENDS}, got {backend!r}')
         if int(batch_size) < 1:
             raise ValueError(f'batch_size must be >= 1, got {batch_size}')
+        if backend != 'pytorch' and precision != 'fp32':
+            raise ValueError(f'precision={precision!r} is for the pytorch backend; an int8 ONNX '
+                             'model comes from tools/model_converters/quantize_onnx.py')
         if on_error not in ON_ERROR:
             raise ValueError(f'on_error must be one of {ON_ERROR}, got {on_error!r}')
         self.on_error = on_error
@@ -210,7 +218,7 @@ class PSEDetector:
             network = PSELogitsNetwork(model)
             self.normalisation = network.normalisation
             self.postprocessor = model.det_head.postprocessor
-            self.backend = TorchLogitsBackend(network, device)
+            self.backend = TorchLogitsBackend(network, device, precision)
         else:
             model_cfg = self.cfg.model
             try:
