@@ -2,21 +2,30 @@
 """Evaluate a checkpoint on the config's test set (MMOCR 1.x's tools/test.py, plus CPU fallbacks).
 
     python tools/test.py configs/pse_r50vd_icdar15.py CKPT [--show-dir DIR] [--save-preds]
+    python tools/test.py configs/pse_r50vd_icdar15.py CKPT --precision bf16   # CPU bfloat16
     tools/dist_test.sh configs/pse_r50vd_icdar15.py CKPT 4
 
 Prints the environment report of ``tools/analysis_tools/collect_env.py`` (with our extension's build) at start,
 then the test metrics (``icdar2015/precision``, ``icdar2015/recall``, ``icdar2015/hmean`` for our
 configs) through the Runner's logger. ``--launcher pytorch`` uses gloo on machines without an
 accelerator.
+
+A missing or unusable config or checkpoint (not valid Python, no model; empty, truncated, not a
+checkpoint, or holding objects torch's safe loader refuses) ends the run before it starts with
+one ``ERROR: ...`` line naming the file and the reason, exit status 1 (docs/deploy.md, "Bad
+inputs and exit status").
 """
 import argparse
 import os
 import os.path as osp
+import sys
 
 from mmengine.config import Config, DictAction
 
 import mmpse_ext  # noqa: F401  (registers our modules even if a config lacks custom_imports)
-from mmpse_ext.apis import build_tool_runner
+from mmpse_ext.apis import build_tool_runner, read_checkpoint
+from mmpse_ext.apis.checkpoint_reading import error_summary
+from mmpse_ext.apis.model_loading import read_config_file, require_model
 from mmpse_ext.engine import shutdown_distributed
 
 
@@ -38,6 +47,10 @@ def parse_args(argv=None):
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override config settings, key=value pairs such as test_dataloader.batch_size=2')
+    parser.add_argument(
+        '--precision', choices=['fp32', 'bf16', 'fp16'], default=None,
+        help='run the network at this precision (mmpse_ext.PrecisionTestLoop: bf16 autocast + '
+        "channels_last on the CPU, fp16 or bf16 on GPUs); default: the config's test_cfg")
     parser.add_argument(
         '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
         help='job launcher')
@@ -71,7 +84,7 @@ def build_test_cfg(args) -> Config:
     """Load the config and apply the command-line options, as MMOCR's test.py does."""
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint {args.checkpoint!r} does not exist')
-    cfg = Config.fromfile(args.config)
+    cfg = read_config_file(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
@@ -80,6 +93,8 @@ def build_test_cfg(args) -> Config:
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
+    if args.precision is not None:
+        cfg.test_cfg = dict(type='mmpse_ext.PrecisionTestLoop', precision=args.precision)
 
     if args.show and args.show_dir:
         raise ValueError('--show and --show-dir cannot be used together')
@@ -101,8 +116,19 @@ def build_test_cfg(args) -> Config:
 
 def main(argv=None):
     args = parse_args(argv)
-    cfg = build_test_cfg(args)
-    runner = build_tool_runner(cfg, args.launcher)
+    try:
+        cfg = build_test_cfg(args)
+        require_model(cfg)
+        read_checkpoint(args.checkpoint)  # the reason in one line, before the Runner fails
+    except (OSError, ValueError, RuntimeError, ImportError) as error:
+        print(f'ERROR: {error}', file=sys.stderr)
+        sys.exit(1)
+    try:
+        runner = build_tool_runner(cfg, args.launcher)
+    except (KeyError, TypeError) as error:  # registry / constructor errors of the config
+        print(f'ERROR: config {args.config!r}: the Runner cannot be built from it: '
+              f'{error_summary(error)}', file=sys.stderr)
+        sys.exit(1)
     metrics = runner.test()
     shutdown_distributed()
     return metrics

@@ -33,7 +33,9 @@ class ICDAR2015HmeanMetric(BaseMetric):
     coordinates rounded to integers as in a submission file, a polygon's area is the absolute
     shoelace sum of its vertex order, intersections are taken of even-odd regions. With the
     defaults the result equals the official script's on the same predictions written as a
-    submission (as ``tools/infer.py`` writes it), self-intersecting ones included.
+    submission (as ``tools/infer.py`` writes it), self-intersecting ones included. Polygons may
+    have any number of points: the same metric is MMOCR's IoU protocol for CTW1500's curved
+    14-point words (see ``docs/evaluation.md``).
 
     Reported keys (with the prefix, ``icdar2015/`` by default):
 
