@@ -117,12 +117,12 @@ def reference_statistics(labels: np.ndarray, score: np.ndarray):
         areas.append(len(ys))
         sums.append(score[ys, xs].astype(np.float64).sum())
         boxes.append([xs.min(), ys.min(), xs.max(), ys.max()])
-    return (np.array(areas, np.int64), np.array(sums, np.float64),
-            np.array(boxes, np.int32).reshape(-1, 4))
+    return (np.array(areas, np.int64), np.array(sums,
+                                                np.float64), np.array(boxes,
+                                                                      np.int32).reshape(-1, 4))
 
 
-def run_op(kernels: np.ndarray, score: np.ndarray, min_area: int,
-           device: str = 'cpu') -> PSEResult:
+def run_op(kernels: np.ndarray, score: np.ndarray, min_area: int, device: str = 'cpu') -> PSEResult:
     """The op on numpy inputs (moved to ``device``); the result back on the CPU."""
     result = progressive_scale_expansion(
         torch.from_numpy(kernels).to(device),
@@ -130,7 +130,9 @@ def run_op(kernels: np.ndarray, score: np.ndarray, min_area: int,
     return PSEResult(*(t.cpu() for t in result))
 
 
-def assert_matches_reference(kernels: np.ndarray, score: np.ndarray, min_area: int,
+def assert_matches_reference(kernels: np.ndarray,
+                             score: np.ndarray,
+                             min_area: int,
                              device: str = 'cpu') -> PSEResult:
     """Run the op and assert labels, areas, boxes and score sums equal the reference's."""
     result = run_op(kernels, score, min_area, device)
@@ -143,8 +145,12 @@ def assert_matches_reference(kernels: np.ndarray, score: np.ndarray, min_area: i
     return result
 
 
-def word_like_kernels(height: int, width: int, num_words: int, num_levels: int,
-                      rng: np.random.Generator, touching: bool = True) -> np.ndarray:
+def word_like_kernels(height: int,
+                      width: int,
+                      num_words: int,
+                      num_levels: int,
+                      rng: np.random.Generator,
+                      touching: bool = True) -> np.ndarray:
     """Nested kernels of rotated rectangles shrunk per level like PSENet's targets (ratio 1 ->
     0.4); with ``touching`` every other word is placed right next to the previous one."""
     ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
@@ -182,7 +188,6 @@ def pse_inputs(draw):
     else:
         # Nested like real predictions: level k is inside level k - 1.
         kernels = np.logical_and.accumulate(draw(hnp.arrays(np.bool_, shape)), axis=0)
-    score = draw(hnp.arrays(np.float32, (height, width),
-                            elements=st.floats(0, 1, width=32)))
+    score = draw(hnp.arrays(np.float32, (height, width), elements=st.floats(0, 1, width=32)))
     min_area = draw(st.integers(0, 4))
     return kernels.astype(np.uint8), score, min_area

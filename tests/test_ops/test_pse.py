@@ -8,8 +8,8 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pse_reference import (DEVICES, assert_matches_reference, pse_inputs, reference_pse,
-                           run_op, word_like_kernels)
+from pse_reference import (DEVICES, assert_matches_reference, pse_inputs, reference_pse, run_op,
+                           word_like_kernels)
 
 from mmpse_ext.ops import progressive_scale_expansion
 
@@ -58,8 +58,7 @@ def test_mmcv_contour_expand_splits_the_strip_10_10():
     kernels = strip_kernels()
     num_labels, seeds = cv2.connectedComponents(kernels[-1], connectivity=4)
     labels = np.array(contour_expand(kernels, seeds, 0, num_labels))
-    np.testing.assert_array_equal(labels,
-                                  np.repeat(np.array([[1] * 10 + [2] * 10]), 3, axis=0))
+    np.testing.assert_array_equal(labels, np.repeat(np.array([[1] * 10 + [2] * 10]), 3, axis=0))
     assert not np.array_equal(labels, reference_pse(kernels, 0))
 
 
@@ -104,20 +103,24 @@ def test_first_come_wins_in_queue_order():
     np.testing.assert_array_equal(result.labels.numpy(), [[1, 1, 2]])
 
 
-@pytest.mark.parametrize('order', [
-    ((1, 0), (-1, 0), (0, -1), (0, 1)),  # down before up
-    ((0, -1), (-1, 0), (1, 0), (0, 1)),  # left first
-])
+@pytest.mark.parametrize(
+    'order',
+    [
+        ((1, 0), (-1, 0), (0, -1), (0, 1)),  # down before up
+        ((0, -1), (-1, 0), (1, 0), (0, 1)),  # left first
+    ])
 def test_neighbour_order_is_the_reference_one(order):
     # Inputs on which another neighbour order gives another partition, so these tests see it.
     rng = np.random.default_rng(49)
     word_like_kernels(24, 24, 4, 3, rng)
-    cases = [word_like_kernels(24, 24, 4, 7, rng),
-             np.array([[[1, 0], [1, 1], [1, 1]],
-                       [[0, 0], [1, 0], [1, 1]],
-                       [[0, 0], [0, 1], [0, 0]]], np.uint8)]
-    kernels = next(k for k in cases if not np.array_equal(
-        reference_pse(k, 0), reference_pse(k, 0, neighbours=order)))
+    cases = [
+        word_like_kernels(24, 24, 4, 7, rng),
+        np.array([[[1, 0], [1, 1], [1, 1]], [[0, 0], [1, 0], [1, 1]], [[0, 0], [0, 1], [0, 0]]],
+                 np.uint8)
+    ]
+    kernels = next(
+        k for k in cases
+        if not np.array_equal(reference_pse(k, 0), reference_pse(k, 0, neighbours=order)))
     assert_matches_reference(kernels, np.ones(kernels.shape[1:], np.float32), 0)
 
 
@@ -182,7 +185,8 @@ def test_bool_and_uint8_and_non_contiguous_inputs_agree():
     big_score = np.zeros((80, 120), np.float32)
     big_score[::2, ::2] = score
     strided = progressive_scale_expansion(
-        torch.from_numpy(big)[:, ::2, ::2], torch.from_numpy(big_score)[::2, ::2], 3)
+        torch.from_numpy(big)[:, ::2, ::2],
+        torch.from_numpy(big_score)[::2, ::2], 3)
     for other in (as_255, permuted, strided):
         for got, want in zip(other, expected):
             assert torch.equal(got, want)

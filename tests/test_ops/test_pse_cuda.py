@@ -20,8 +20,8 @@ from mmpse_ext.ops import progressive_scale_expansion
 def test_layer_synchronous_schedule_of_the_cuda_kernel_equals_fifo(inputs):
     """The CUDA kernel's claim to exactness, checked on its schedule (in Python) on CPU CI."""
     kernels, _, min_area = inputs
-    np.testing.assert_array_equal(layer_synchronous_pse(kernels, min_area),
-                                  reference_pse(kernels, min_area))
+    np.testing.assert_array_equal(
+        layer_synchronous_pse(kernels, min_area), reference_pse(kernels, min_area))
 
 
 def test_layer_synchronous_schedule_on_a_realistic_image():

@@ -6,7 +6,6 @@ import torch
 
 from mmpse_ext.ops import progressive_scale_expansion
 
-
 BAD_INPUTS = [
     # (kernels, score, min_area, message fragment naming the argument and the bad value)
     (torch.zeros(4, 5, dtype=torch.uint8), torch.zeros(4, 5), 0, 'got 2D'),
@@ -14,12 +13,13 @@ BAD_INPUTS = [
     (torch.zeros(2, 4, 5), torch.zeros(4, 5), 0, 'bool or uint8, got Float'),
     (torch.zeros(2, 4, 5, dtype=torch.int32), torch.zeros(4, 5), 0, 'got Int'),
     (torch.zeros(0, 4, 5, dtype=torch.uint8), torch.zeros(4, 5), 0, 'K = 0'),
-    (torch.zeros(2, 4, 5, dtype=torch.uint8), torch.zeros(4, 5), -1,
-     'min_area should be >= 0, got -1'),
+    (torch.zeros(2, 4, 5,
+                 dtype=torch.uint8), torch.zeros(4, 5), -1, 'min_area should be >= 0, got -1'),
     (torch.zeros(2, 4, 5, dtype=torch.uint8), torch.zeros(5, 4), 0, 'got [5, 4]'),
     (torch.zeros(2, 4, 5, dtype=torch.uint8), torch.zeros(4, 5, 1), 0, 'score should be a 2D'),
-    (torch.zeros(2, 4, 5, dtype=torch.uint8), torch.zeros(4, 5, dtype=torch.float64), 0,
-     'float32, got Double'),
+    (torch.zeros(2, 4, 5,
+                 dtype=torch.uint8), torch.zeros(4, 5,
+                                                 dtype=torch.float64), 0, 'float32, got Double'),
 ]
 
 
@@ -59,15 +59,15 @@ def random_fuzz_case(rng: np.random.Generator):
         if corruption == 0:  # wrong kernels rank
             kernels = kernels.reshape(-1) if rng.random() < 0.5 else kernels[None]
         elif corruption == 1:  # wrong kernels dtype
-            kernels = kernels.to([torch.float32, torch.int32, torch.int8, torch.float64][
-                rng.integers(0, 4)])
+            kernels = kernels.to([torch.float32, torch.int32, torch.int8,
+                                  torch.float64][rng.integers(0, 4)])
         elif corruption == 2:  # K = 0
             kernels = kernels[:0]
         elif corruption == 3:  # mismatched score shape
             score = torch.rand(int(rng.integers(0, 6)), int(rng.integers(0, 6)))
         elif corruption == 4:  # wrong score dtype
-            score = score.to([torch.float64, torch.float16, torch.int32, torch.uint8][
-                rng.integers(0, 4)])
+            score = score.to([torch.float64, torch.float16, torch.int32,
+                              torch.uint8][rng.integers(0, 4)])
         elif corruption == 5:  # wrong score rank
             score = score.reshape(-1) if rng.random() < 0.5 else score[None]
         else:

@@ -10,8 +10,9 @@ LOG = 'mmpse_ext.evaluation.metrics.icdar2015_hmean.print_log'
 
 
 def test_perfect_detection():
-    result = evaluate([sample([rect(0, 0, 10, 5), rect(20, 0, 30, 5)],
-                              [rect(20, 0, 30, 5), rect(0, 0, 10, 5)])])
+    result = evaluate(
+        [sample([rect(0, 0, 10, 5), rect(20, 0, 30, 5)],
+                [rect(20, 0, 30, 5), rect(0, 0, 10, 5)])])
     assert_scores(result, 1.0, 1.0, 1.0)
 
 
@@ -75,17 +76,22 @@ def test_counts_are_pooled_over_images_not_averaged():
     # image A: 1 gt, 1 det, 1 match. image B: 3 gts, 3 dets, 1 match. Pooled: 2/4 and 2/4.
     # (The mean of per-image recalls would be (1 + 1/3) / 2 = 0.667.)
     image_a = sample([rect(0, 0, 10, 10)], [rect(0, 0, 10, 10)])
-    image_b = sample([rect(0, 0, 10, 10), rect(20, 0, 30, 10), rect(40, 0, 50, 10)],
-                     [rect(0, 0, 10, 10), rect(100, 0, 110, 10), rect(200, 0, 210, 10)])
+    image_b = sample(
+        [rect(0, 0, 10, 10), rect(20, 0, 30, 10),
+         rect(40, 0, 50, 10)],
+        [rect(0, 0, 10, 10), rect(100, 0, 110, 10),
+         rect(200, 0, 210, 10)])
     # An image with nothing in it changes nothing (per image it would score P = R = 1).
     empty = sample()
     assert_scores(evaluate([image_a, image_b, empty]), 0.5, 0.5, 0.5)
 
 
 def test_batches_give_the_same_result_as_one_batch():
-    images = [sample([rect(0, 0, 10, 10)], [rect(0, 0, 10, 10)]),
-              sample([rect(0, 0, 10, 10), rect(20, 0, 30, 10)], [rect(21, 0, 30, 10)]),
-              sample([], [rect(0, 0, 5, 5)])]
+    images = [
+        sample([rect(0, 0, 10, 10)], [rect(0, 0, 10, 10)]),
+        sample([rect(0, 0, 10, 10), rect(20, 0, 30, 10)], [rect(21, 0, 30, 10)]),
+        sample([], [rect(0, 0, 5, 5)])
+    ]
     metric = ICDAR2015HmeanMetric()
     for image in images:
         metric.process({}, [image])
@@ -148,11 +154,13 @@ def test_asymmetric_bowtie_uses_the_shoelace_area():
     triangle = [0, 0, 12, 12, 12, 0]
     assert_scores(evaluate([sample([[3, 3, 12, 12, 12, 0]], [bowtie])]), 1.0, 1.0)
     assert_scores(evaluate([sample([triangle], [bowtie])], match_iou_thr=0.75), 1.0, 1.0)
-    assert_scores(evaluate([sample([triangle], [bowtie])], match_iou_thr=0.75,
-                           area_rule='repaired'), 0.0, 0.0)
+    assert_scores(
+        evaluate([sample([triangle], [bowtie])], match_iou_thr=0.75, area_rule='repaired'), 0.0,
+        0.0)
     assert_scores(evaluate([sample([triangle], [bowtie])], match_iou_thr=0.7), 1.0, 1.0)
-    assert_scores(evaluate([sample([triangle], [bowtie])], match_iou_thr=0.69,
-                           area_rule='repaired'), 1.0, 1.0)
+    assert_scores(
+        evaluate([sample([triangle], [bowtie])], match_iou_thr=0.69, area_rule='repaired'), 1.0,
+        1.0)
 
 
 def test_zero_area_bowtie_inside_a_dont_care_region_stays_a_false_positive():

@@ -33,9 +33,13 @@ def test_package_level_import_and_registry_build_through_mmocr_scope():
     assert metric_direct.compute_metrics(metric_direct.results)['hmean'] == 1.0
     result = evaluator.evaluate(1)
     assert result == {
-        'icdar2015/precision': 1.0, 'icdar2015/recall': 1.0, 'icdar2015/hmean': 1.0,
-        'icdar2015/best_score_thr': 0.5, 'icdar2015/best_precision': 1.0,
-        'icdar2015/best_recall': 1.0, 'icdar2015/best_hmean': 1.0
+        'icdar2015/precision': 1.0,
+        'icdar2015/recall': 1.0,
+        'icdar2015/hmean': 1.0,
+        'icdar2015/best_score_thr': 0.5,
+        'icdar2015/best_precision': 1.0,
+        'icdar2015/best_recall': 1.0,
+        'icdar2015/best_hmean': 1.0
     }
 
 

@@ -64,7 +64,8 @@ def test_thresholds_are_configurable():
     assert_scores(evaluate([sample([gt], [pred])], match_iou_thr=0.69), 1.0, 1.0)
     # det0 lies 70 % inside the '###' region; det1 finds the cared gt1.
     image = sample([rect(0, 0, 10, 10), rect(50, 0, 60, 10)],
-                   [rect(3, 0, 13, 10), rect(50, 0, 60, 10)], ignored=[True, False])
+                   [rect(3, 0, 13, 10), rect(50, 0, 60, 10)],
+                   ignored=[True, False])
     assert_scores(evaluate([image], ignore_precision_thr=0.7), 0.5, 1.0)  # det0 counted
     assert_scores(evaluate([image], ignore_precision_thr=0.69), 1.0, 1.0)  # det0 don't-care
 

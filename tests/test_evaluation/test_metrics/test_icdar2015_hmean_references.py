@@ -1,21 +1,22 @@
 """ICDAR2015HmeanMetric against independent references: the official script's computation
 (icdar2015_official_reference.py, exact and Polygon3 geometry) on ICDAR2015-style submissions and
 on float coordinates, and MMOCR's HmeanIOUMetric on valid polygons."""
+import icdar2015_official_reference as ref
 import numpy as np
 import pytest
 import shapely
 import torch
 from hmean_samples import evaluate, random_images
 
-import icdar2015_official_reference as ref
-
 
 def _images_for_reference(samples, score_thr=None, round_coords=True):
     """Data samples as the reference's (gt points, ### flags, det points) per image."""
     images = []
     for s in samples:
-        keep = [score_thr is None or v >= np.float32(score_thr)
-                for v in np.asarray(s['pred_instances']['scores'], np.float32)]
+        keep = [
+            score_thr is None or v >= np.float32(score_thr)
+            for v in np.asarray(s['pred_instances']['scores'], np.float32)
+        ]
         dets = [p for p, k in zip(s['pred_instances']['polygons'], keep) if k]
         gts = s['gt_instances']['polygons']
         if round_coords:
@@ -33,8 +34,8 @@ def _assert_same_scores(result, reference):
 @pytest.mark.parametrize('seed', [0, 1])
 def test_equals_the_official_computation_on_icdar2015_style_submissions(seed):
     gt_files, det_files, samples = ref.make_submission(seed, num_images=30)
-    bowties = sum(not shapely.Polygon(np.reshape(p, (-1, 2))).is_valid
-                  for s in samples for p in s['pred_instances']['polygons'])
+    bowties = sum(not shapely.Polygon(np.reshape(p, (-1, 2))).is_valid for s in samples
+                  for p in s['pred_instances']['polygons'])
     duplicates = sum(len(d.splitlines()) - len(set(d.splitlines())) for d in det_files.values())
     assert bowties > 10 and duplicates > 10  # the submissions hold what the test is about
     exact = ref.official_scores(gt_files, det_files, ref.ExactGeometry)
@@ -45,8 +46,9 @@ def test_equals_the_official_computation_on_icdar2015_style_submissions(seed):
     assert evaluate(samples, area_rule='repaired')['hmean'] != pytest.approx(exact['hmean'])
     # the sweep: the official computation on the predictions kept at each threshold
     thrs = [0.5, 0.8]
-    swept = [ref.official_counts(_images_for_reference(samples, t), ref.ExactGeometry)
-             for t in thrs]
+    swept = [
+        ref.official_counts(_images_for_reference(samples, t), ref.ExactGeometry) for t in thrs
+    ]
     best = int(np.argmax([r['hmean'] for r in swept]))  # the first (lowest) on ties
     result = evaluate(samples, pred_score_thrs=thrs)
     assert result['best_score_thr'] == thrs[best]
@@ -56,8 +58,10 @@ def test_equals_the_official_computation_on_icdar2015_style_submissions(seed):
 
 def test_equals_the_official_script_with_polygon3_on_icdar2015_style_submissions():
     """Polygon3 is the official script's geometry library (installed for the tests only)."""
-    pytest.importorskip('Polygon', reason="Polygon3 (the official script's geometry) is not "
-                        'installed: pip install Polygon3')
+    pytest.importorskip(
+        'Polygon',
+        reason="Polygon3 (the official script's geometry) is not "
+        'installed: pip install Polygon3')
     for seed in (0, 1, 2, 3):
         gt_files, det_files, samples = ref.make_submission(seed, num_images=60)
         official = ref.official_scores(gt_files, det_files, ref.Polygon3Geometry)
@@ -100,8 +104,8 @@ def test_agrees_with_mmocr_hmean_iou_metric_on_valid_polygons():
         pred['polygons'] = [p for p, k in zip(pred['polygons'], keep) if k]
         # scores on MMOCR's thresholds, where its float32 / np.arange comparisons decide
         pred['scores'] = torch.from_numpy(
-            np.random.default_rng(0).choice([0.3, 0.4, 0.6, 0.7, 0.8, 0.9], len(keep))[keep]
-            .astype(np.float32))
+            np.random.default_rng(0).choice([0.3, 0.4, 0.6, 0.7, 0.8, 0.9],
+                                            len(keep))[keep].astype(np.float32))
     for strategy in ('vanilla', 'max_matching'):
         for sweep in (dict(start=0.3, stop=0.9, step=0.1), dict(start=0.5, stop=0.8, step=0.1)):
             ours = evaluate(images, pred_score_thrs=sweep, strategy=strategy, round_coords=False)
