@@ -36,7 +36,9 @@ onnx==1.23.2 onnxruntime==1.32.0 onnxscript==0.7.2"
 # official ICDAR2015 script's geometry (free for non-commercial use only); PaddleOCR's source,
 # read file by file without its dependencies; openmim for `mim train/test`, without opendatalab
 # (it would pin setuptools 60 and requests 2.28).
-TEST_SPEC="Polygon3==3.0.9.1 click colorama model-index pandas requests rich tabulate"
+# flake8, isort and yapf for .dev_scripts/lint.sh (yapf at the version mmengine already pulls in).
+TEST_SPEC="Polygon3==3.0.9.1 click colorama model-index pandas requests rich tabulate \
+flake8==7.1.1 isort==5.13.2 yapf==0.43.0"
 NO_DEPS_SPEC="paddleocr==2.10.0 openmim==0.3.9"
 BUILD_SPEC="wheel ninja"
 # mmcv 2.0.1's setup.py imports pkg_resources (gone from setuptools >= 81) while torch 2.14 wants

@@ -1,6 +1,6 @@
 // Progressive scale expansion (PSENet) on the CPU, single-threaded.
 //
-// Semantics (official PSENet; reference_pse in tests/test_ops/test_pse.py is the pure-Python
+// Semantics (official PSENet; reference_pse in tests/test_ops/pse_reference.py is the pure-Python
 // reference): seeds are the 4-connected components of the smallest kernel with at least
 // min_area pixels, all their pixels queued in raster order. For
 // each level k = K-2 ... 0 the FIFO queue is drained: a popped pixel labels every 4-neighbour

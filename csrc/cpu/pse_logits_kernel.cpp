@@ -26,16 +26,6 @@
 #include "cpu/text_score_sums.h"
 #include "pse_checks.h"
 
-// The row loops are compiled twice, for the baseline instruction set and for AVX2 (8 floats per
-// vector instead of 4), and the loader picks the clone the CPU supports (GCC function
-// multi-versioning; no effect on other compilers or architectures). Values do not change: no
-// FMA contraction is enabled, so both clones round alike.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define PSE_EXT_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define PSE_EXT_VECTOR_CLONES
-#endif
-
 namespace {
 
 using pse_ext::cpu::Expander;
@@ -64,7 +54,6 @@ void or_kernel_bit(uint8_t* __restrict dst, const float* __restrict values, floa
 
 // Text mask and the kernel masks of channels 1 .. K-2 packed into the Expander's bit grid, the
 // smallest kernel into `seeds`.
-PSE_EXT_VECTOR_CLONES
 void threshold_into_bits(RowUpsampler& upsampler, int32_t num_levels, float threshold,
                          int32_t height, int32_t width, uint8_t* bits, int64_t stride,
                          uint8_t* seeds) {

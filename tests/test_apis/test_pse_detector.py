@@ -154,6 +154,7 @@ def test_arrays_and_batches_give_what_single_files_give(exported_model, detector
     assert len(one_by_one([grey])) == 1
 
 
+@pytest.mark.slow
 def test_bad_arguments_raise_clear_errors(exported_model, detectors, tmp_path):
     config, checkpoint, onnx_file, _ = exported_model
     with pytest.raises(ValueError, match="backend must be one of .*'tensorrt'"):

@@ -13,8 +13,7 @@ from mmengine.runner import Runner, load_checkpoint
 
 import mmpse_ext  # noqa: F401  (allow-lists the globals on import)
 from mmpse_ext.datasets import make_synthetic_icdar2015
-from mmpse_ext.engine import (allow_mmengine_checkpoint_globals, history_buffer_statistic,
-                              mmengine_checkpoint_globals)
+from mmpse_ext.engine import allow_mmengine_checkpoint_globals, mmengine_checkpoint_globals
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO_CONFIG = osp.join(REPO, 'configs', 'pse_r18_synthetic_demo.py')
@@ -77,6 +76,7 @@ def _entry_object(entry):
     return entry[0] if isinstance(entry, tuple) else entry
 
 
+@pytest.mark.slow  # trains a model for one epoch (the runner_checkpoint fixture)
 def test_runner_checkpoint_loads_with_torch_default(runner_checkpoint, torch_default_weights_only):
     checkpoint = torch.load(runner_checkpoint['path'])  # what mmengine 0.10.7 calls
     buffers = checkpoint['message_hub']['log_scalars']
@@ -86,6 +86,7 @@ def test_runner_checkpoint_loads_with_torch_default(runner_checkpoint, torch_def
     assert checkpoint['meta']['epoch'] == 1 and checkpoint['meta']['iter'] == ITERS_PER_EPOCH
 
 
+@pytest.mark.slow  # trains a model for one epoch (the runner_checkpoint fixture)
 def test_without_the_allow_list_torch_refuses_the_same_file(runner_checkpoint,
                                                             torch_default_weights_only,
                                                             isolated_safe_globals):
@@ -94,6 +95,7 @@ def test_without_the_allow_list_torch_refuses_the_same_file(runner_checkpoint,
         torch.load(runner_checkpoint['path'])
 
 
+@pytest.mark.slow  # trains a model for one epoch (the runner_checkpoint fixture)
 def test_allow_list_is_exactly_what_the_checkpoint_needs(runner_checkpoint,
                                                          torch_default_weights_only,
                                                          isolated_safe_globals):
@@ -114,6 +116,7 @@ def test_allow_list_is_exactly_what_the_checkpoint_needs(runner_checkpoint,
     assert in_file - torch_builtin <= allowed_names, in_file - allowed_names
 
 
+@pytest.mark.slow  # trains a model for one epoch (the runner_checkpoint fixture)
 def test_mmengine_load_checkpoint_and_resume(runner_checkpoint, torch_default_weights_only,
                                              tmp_path):
     cfg = _tiny_cfg(runner_checkpoint['data_root'], str(tmp_path / 'resumed'), max_epochs=2)

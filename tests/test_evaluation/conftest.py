@@ -1,4 +1,6 @@
-"""Makes the official-script reference (``icdar2015_official_reference.py``) importable."""
+"""Makes the helper modules of this folder importable from its sub-folders: the official-script
+reference (``icdar2015_official_reference.py``) and the metric tests' samples
+(``hmean_samples.py``)."""
 import os.path as osp
 import sys
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 from cuda_typed_tensor import CudaTypedTensor, cuda_typed, emulated_host_to_device_copies
-from test_pse import word_like_kernels
+from pse_reference import word_like_kernels
 
 from mmpse_ext.ops import (extension, pack_kernel_masks, progressive_scale_expansion,
                            progressive_scale_expansion_from_logits,

@@ -5,7 +5,7 @@ to serial loops (tests/test_ops/cuda_emulation.h) and registers it as
 ``torch.ops.pse_ext_cuda_emulation.progressive_scale_expansion``. It checks the CUDA code's logic
 and indexing against the CPU op: the partition must be identical (the kernel replays the FIFO
 order), not only equal up to ties. Races and speed need a real GPU (the needs_cuda tests in
-test_pse.py).
+test_pse_cuda.py).
 """
 import os
 import re
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
-from test_pse import pse_inputs, run_op, word_like_kernels
+from pse_reference import pse_inputs, run_op, word_like_kernels
 
 pytestmark = pytest.mark.slow  # compiles a C++ extension (~30-60 s on 2 cores)
 

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from test_pse import reference_pse
+from pse_reference import reference_pse
 
 from mmpse_ext.models.postprocessors.kernel_masks import logit_threshold
 from mmpse_ext.ops import (PSEResult, progressive_scale_expansion,

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from test_pse import word_like_kernels
+from pse_reference import word_like_kernels
 
 from mmpse_ext.ops import (pack_kernel_masks, progressive_scale_expansion,
                            progressive_scale_expansion_packed)

@@ -132,17 +132,69 @@ def test_split_shrink_where_paddle_crashes_keeps_the_first_piece(paddle_make_pse
     assert cv2.connectedComponents(ours['gt_kernels'][1], connectivity=4)[0] - 1 == 1
 
 
-def test_rates_are_paddles_expression():
-    rates = paddle_shrink_rates()
-    assert rates == tuple(1.0 - (1.0 - 0.4) / (7 - 1) * i for i in range(1, 8))
-    assert rates[0] == pytest.approx(0.9) and rates[-1] == pytest.approx(0.3)
+def _paddle_rates_and_offsets(make_pse_gt, monkeypatch, polygons, kernel_num, min_ratio):
+    """Run Paddle's MakePseGt and record, in call order, the rate it passes to its
+    ``generate_kernel`` and the inward offset it hands pyclipper for each polygon."""
+    module_globals = make_pse_gt.generate_kernel.__globals__
+    pyclipper = module_globals['pyclipper']
+    offsets = []
+
+    class RecordingOffset:
+        def __init__(self):
+            self._offset = pyclipper.PyclipperOffset()
+            self.AddPath = self._offset.AddPath
+
+        def Execute(self, delta):
+            offsets.append(-delta)
+            return self._offset.Execute(delta)
+
+    monkeypatch.setitem(module_globals, 'pyclipper', types.SimpleNamespace(
+        PyclipperOffset=RecordingOffset, JT_ROUND=pyclipper.JT_ROUND,
+        ET_CLOSEDPOLYGON=pyclipper.ET_CLOSEDPOLYGON))
+    maker = make_pse_gt(kernel_num=kernel_num, min_shrink_ratio=min_ratio, size=0)
+    rates = []
+    generate_kernel = maker.generate_kernel
+
+    def recording_generate_kernel(img_size, shrink_ratio, *args, **kwargs):
+        rates.append(shrink_ratio)
+        return generate_kernel(img_size, shrink_ratio, *args, **kwargs)
+
+    maker.generate_kernel = recording_generate_kernel
+    polys = np.array([np.asarray(p, np.float32).reshape(-1, 2) for p in polygons])
+    maker(dict(image=np.zeros((120, 200, 3), np.uint8), polys=polys,
+               ignore_tags=[False] * len(polygons)))
+    return rates, offsets
+
+
+@pytest.mark.parametrize('kernel_num,min_ratio', [(7, 0.4), (3, 0.5), (6, 0.3)])
+def test_rates_and_shrink_distances_are_paddles(paddle_make_pse_gt, monkeypatch, kernel_num,
+                                                min_ratio):
+    """Paddle's own run is the oracle: the rates it uses, bit for bit, and for every polygon
+    and rate the offset it gives pyclipper equals ours from the polygon's area and perimeter."""
+    polygons = [_rect(10.3, 8.7, 60.0, 14.2),
+                cv2.boxPoints(((90.4, 60.7), (80.3, 22.6), 17.3)).reshape(-1),
+                [150.2, 10.1, 190.7, 12.3, 185.9, 70.4, 158.1, 52.6]]
+    rates, offsets = _paddle_rates_and_offsets(paddle_make_pse_gt, monkeypatch, polygons,
+                                               kernel_num, min_ratio)
+    assert paddle_shrink_rates(kernel_num, min_ratio) == tuple(rates)
+    shapes = [Polygon(np.asarray(p, np.float32).reshape(-1, 2)) for p in polygons]
+    assert len(offsets) == kernel_num * len(polygons)
+    assert offsets == [shrink_distance(shape.area, shape.length, rate)
+                       for rate in rates for shape in shapes]
+
+
+def test_channels_are_paddles_first_six_rates(paddle_make_pse_gt, monkeypatch):
+    """Channel 0 (text map) and channel 1 are Paddle's first shrink, channels 2..6 the next
+    five; the paper's variant has the unshrunk polygon as its text map."""
+    rates, _ = _paddle_rates_and_offsets(paddle_make_pse_gt, monkeypatch, [_rect(5, 5, 40, 12)],
+                                         7, 0.4)
     assert PSETargets().channel_ratios == (rates[0], *rates[:6])
     assert PSETargets(full_text_map=True).channel_ratios == (1.0, *rates[:6])
 
 
-def test_shrink_distance_formula():
-    # d = area * (1 - r^2) / perimeter (Paddle adds 1e-6 to the perimeter)
-    assert shrink_distance(1200.0, 140.0, 0.5) == pytest.approx(1200 * 0.75 / 140, rel=1e-7)
+def test_shrink_distance_of_a_degenerate_polygon_is_finite():
+    # Paddle's 1e-6 on the perimeter: a zero-length polygon shrinks by 0, not by nan
+    assert shrink_distance(0.0, 0.0, 0.5) == 0.0
     assert shrink_distance(1200.0, 140.0, 1.0) == 0.0
 
 

@@ -1,6 +1,8 @@
 """PSEHead: logit shape, scoped nested defaults, loss/predict through MMOCR's base class."""
+import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from mmengine.registry import init_default_scope
 from mmocr.structures import TextDetDataSample
 
@@ -44,13 +46,42 @@ def test_logits_shape_and_gradients_reach_every_parameter():
         assert parameter.grad is not None and parameter.grad.abs().sum() > 0, name
 
 
-def test_predict_fills_pred_instances():
+def _plain_head(head, features):
+    """The head's layers written out with torch.nn.functional: 3x3 conv (bias) -> BN with the
+    running statistics -> ReLU -> 1x1 conv (bias)."""
+    hidden = F.conv2d(features, head.fuse_conv.weight, head.fuse_conv.bias, padding=1)
+    bn = head.fuse_bn
+    hidden = F.batch_norm(hidden, bn.running_mean, bn.running_var, bn.weight, bn.bias,
+                          training=False, eps=bn.eps)
+    return F.conv2d(F.relu(hidden), head.out_conv.weight, head.out_conv.bias)
+
+
+def test_eval_forward_is_conv_bn_relu_conv_and_predict_decodes_it():
     init_default_scope('mmocr')
-    head = PSEHead(in_channels=16, hidden_dim=8)
+    torch.manual_seed(0)
+    head = PSEHead(in_channels=16, hidden_dim=8,
+                   postprocessor=dict(type='mmpse_ext.PSEPostprocessor', score_threshold=0.5))
+    with torch.no_grad():  # BN statistics and affine parameters that change the result
+        head.fuse_bn.running_mean.uniform_(-0.5, 0.5)
+        head.fuse_bn.running_var.uniform_(0.5, 2.0)
+        head.fuse_bn.weight.uniform_(0.5, 1.5)
+        head.fuse_bn.bias.uniform_(-0.2, 0.2)
+        head.out_conv.bias.fill_(1.0)
     head.eval()
-    results = head.predict(torch.randn(1, 16, 8, 12), _samples(1, (32, 48)))
-    assert isinstance(results[0].pred_instances.polygons, list)
-    assert results[0].pred_instances.scores.dtype == torch.float32
+    # Smooth features so that the logits form blobs (instances) rather than noise.
+    features = F.interpolate(torch.randn(1, 16, 4, 6), size=(8, 12), mode='bilinear',
+                             align_corners=False)
+    expected = _plain_head(head, features)
+    torch.testing.assert_close(head(features), expected, rtol=1e-5, atol=1e-5)
+    # predict = the post-processor on those logits (the ×4 input size of the samples)
+    results = head.predict(features, _samples(1, (32, 48)))
+    reference = PSEPostprocessor(score_threshold=0.5)(expected, _samples(1, (32, 48)))
+    ours, theirs = results[0].pred_instances, reference[0].pred_instances
+    assert len(theirs.polygons) > 0
+    assert len(ours.polygons) == len(theirs.polygons)
+    for a, b in zip(ours.polygons, theirs.polygons):
+        np.testing.assert_allclose(a, b, atol=1e-4)
+    torch.testing.assert_close(ours.scores, theirs.scores)
 
 
 def test_rejects_bad_input():
