@@ -36,6 +36,8 @@ CXX_STD="c++17"
 STACK_SPEC="numpy==1.26.4 mmengine==0.10.7 mmdet==3.1.0 mmocr==1.0.1 pyclipper shapely \
 opencv-python==4.11.0.86 opencv-python-headless==4.11.0.86"
 TEST_SPEC="pytest hypothesis"
+# PaddleOCR's source, the reference of the target tests (read file by file, without its deps).
+NO_DEPS_SPEC="paddleocr==2.10.0"
 # mmcv 2.0.1's setup.py and mmengine's `mmocr::` config prefix import pkg_resources; torch 2.0
 # asks nothing of setuptools, so the old one stays.
 BUILD_SPEC="wheel ninja setuptools<70"
@@ -55,7 +57,7 @@ pip_install() {  # pip, its output shown only when it fails
 }
 trap 'fail "step failed at line $LINENO (command: $BASH_COMMAND); the floor environment at $VENV is NOT ready"' ERR
 
-STAMP_CONTENT="$TORCH_SPEC | mmcv==$MMCV_VERSION $CXX_STD | $STACK_SPEC | $TEST_SPEC | $BUILD_SPEC"
+STAMP_CONTENT="$TORCH_SPEC | mmcv==$MMCV_VERSION $CXX_STD | $STACK_SPEC | $TEST_SPEC | $NO_DEPS_SPEC | $BUILD_SPEC"
 STAMP="$VENV/.mmpse_floor_stamp"
 if [[ "${MMPSE_NO_CACHE:-0}" == "1" ]]; then
   step "MMPSE_NO_CACHE=1: removing $VENV and $MMCV_WHEEL_DIR"
@@ -95,6 +97,7 @@ else
   step "installing the stack with the mmcv wheel"
   # One resolver run with every pin, so nothing moves torch, numpy or opencv.
   pip_install $TORCH_SPEC $STACK_SPEC $TEST_SPEC $BUILD_SPEC "$MMCV_WHEEL_DIR"/mmcv-*.whl
+  pip_install --no-deps $NO_DEPS_SPEC
   "$VENV/bin/python" -W ignore -c "$IMPORT_CHECK" ||
     fail "the floor stack installed but mmocr does not import (see the traceback above)"
   echo "$STAMP_CONTENT" > "$STAMP"

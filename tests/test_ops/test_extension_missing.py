@@ -101,13 +101,15 @@ else:
 '''
 
 
-def _run(script, *args):
-    return subprocess.run([sys.executable, '-c', textwrap.dedent(script), *args], cwd=REPO,
+def _run(script, cwd, *args):
+    """``python -c script args`` in ``cwd`` (not the checkout: mmpse_ext comes from where this
+    environment has it, the editable checkout or an installed copy)."""
+    return subprocess.run([sys.executable, '-c', textwrap.dedent(script), *args], cwd=str(cwd),
                           capture_output=True, text=True, timeout=300)
 
 
-def test_everything_but_the_op_works_without_the_compiled_library():
-    result = _run(WITHOUT_EXTENSION, REPO)
+def test_everything_but_the_op_works_without_the_compiled_library(tmp_path):
+    result = _run(WITHOUT_EXTENSION, tmp_path, REPO)
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     errors = [line for line in result.stdout.splitlines() if line.startswith('OP ERROR:')]
     assert len(errors) == 3
@@ -117,8 +119,8 @@ def test_everything_but_the_op_works_without_the_compiled_library():
     assert 'METRIC ICDAR2015HmeanMetric DATASET 2' in result.stdout
 
 
-def test_a_library_built_for_another_torch_is_refused_with_the_rebuild_command():
-    result = _run(OTHER_TORCH_BUILD)
+def test_a_library_built_for_another_torch_is_refused_with_the_rebuild_command(tmp_path):
+    result = _run(OTHER_TORCH_BUILD, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     [line] = result.stdout.strip().splitlines()
     assert line == (f'ExtensionMismatchError: mmpse_ext._C was built against torch 1.13.1+cpu '

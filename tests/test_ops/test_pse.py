@@ -12,6 +12,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from torch_features import needs_fake_kernels, needs_opcheck
 
 from mmpse_ext.ops import PSEResult, progressive_scale_expansion
 
@@ -388,6 +389,7 @@ def test_realistic_image_matches_reference():
     np.testing.assert_array_equal(layer_synchronous_pse(kernels, 4), result.labels.numpy())
 
 
+@needs_opcheck
 @pytest.mark.parametrize('device', DEVICES)
 def test_opcheck(device):
     rng = np.random.default_rng(4)
@@ -399,6 +401,7 @@ def test_opcheck(device):
     torch.library.opcheck(op, (kernels[:, :0], score[:0], 0))
 
 
+@needs_fake_kernels
 def test_fake_kernel_gives_dynamic_instance_count():
     from torch._subclasses.fake_tensor import FakeTensorMode
     from torch.fx.experimental.symbolic_shapes import ShapeEnv
@@ -424,6 +427,7 @@ class PostProcess(torch.nn.Module):
         return post_process(logits, 2)
 
 
+@needs_fake_kernels
 def test_traces_under_torch_compile_and_export():
     logits = torch.randn(7, 32, 48, generator=torch.Generator().manual_seed(0))
     expected = post_process(logits, 2)
@@ -520,12 +524,14 @@ def test_fuzz_random_inputs_never_crash():
     assert 500 < num_valid < 2500  # both branches are exercised
 
 
+@needs_fake_kernels
 @pytest.mark.parametrize('kernels,score,min_area,message', BAD_INPUTS)
 def test_bad_inputs_raise_in_the_fake_kernel_too(kernels, score, min_area, message):
     with pytest.raises(RuntimeError, match='progressive_scale_expansion'):
         progressive_scale_expansion(kernels.to('meta'), score.to('meta'), min_area)
 
 
+@needs_fake_kernels
 def test_mixed_devices_raise_on_cpu_only_machines_too():
     kernels = torch.ones(2, 3, 3, dtype=torch.uint8)
     with pytest.raises(RuntimeError, match='same device'):
