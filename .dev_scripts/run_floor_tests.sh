@@ -14,8 +14,9 @@
 #   3. pytest from the floor venv's own `pytest` script, so `mmpse_ext` is the installed copy (not
 #      the checkout on sys.path): the op, model, loss, target, metric, dataset and transform
 #      tests, and MMOCR's own tools/train.py, tools/test.py, inferencers and infer.py on the
-#      README's plugin snippet config (2 iterations, CPU), then our tools/infer.py on that
-#      checkpoint.
+#      README's plugin snippet config (2 iterations, CPU), then our tools/infer.py and
+#      tools/model_converters/export_onnx.py on that checkpoint; the AMP wrapper without a CPU
+#      GradScaler and the TorchScript ONNX exporter, which this torch gets.
 set -euo pipefail
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 START=$(date +%s)
@@ -46,9 +47,8 @@ diff "$WORK/before.txt" "$WORK/after.txt" >&2 ||
 INSTALLED="$(cd "$WORK" && "$FPY" -c 'import mmpse_ext; print(mmpse_ext.__file__)')"
 [[ "$INSTALLED" != "$REPO_ROOT"/* && "$INSTALLED" != "$WORK/src"/* ]] ||
   fail "mmpse_ext imports from $INSTALLED, not from the floor venv's site-packages"
-step "installed: $INSTALLED; $("$FPY" -c 'import torch, mmcv, mmdet, mmocr, mmengine, numpy
-print(f"torch {torch.__version__}, mmcv {mmcv.__version__}, mmdet {mmdet.__version__}, "
-      f"mmocr {mmocr.__version__}, mmengine {mmengine.__version__}, numpy {numpy.__version__}")')"
+VERSIONS="$("$FPY" -c 'import importlib.metadata as m; print(", ".join(n + " " + m.version(n) for n in ("torch", "mmcv", "mmdet", "mmocr", "mmengine", "numpy")))')"
+step "installed: $INSTALLED ($VERSIONS)"
 INSTALL_DONE=$(date +%s)
 
 step "3/3 pytest on torch 2.0.1 (floor)"
@@ -64,6 +64,7 @@ FLOOR_TESTS=(
   "$COMPAT::test_mmocr_inferencers_return_the_same_polygons"
   "$COMPAT::test_mmocr_infer_py_writes_our_polygons"
   tests/test_mmocr_compat/test_existing_project.py
+  tests/test_engine/test_amp_without_cpu_grad_scaler.py tests/test_apis/test_onnx_torchscript_export.py
 )
 set +e
 PYTHONPATH= "$FLOOR_BIN/pytest" -ra -p no:cacheprovider "${FLOOR_TESTS[@]}" \

@@ -48,3 +48,19 @@ def test_our_infer_py_on_the_checkpoint_of_mmocr_train(stock_trained, compat_dat
             np.testing.assert_allclose(np.asarray(got, np.float64), np.asarray(want), atol=6e-3)
         total += len(ours)
     assert total > 0
+
+
+@pytest.mark.slow
+def test_export_onnx_py_on_the_checkpoint_of_mmocr_train(stock_trained, tmp_path):
+    """tools/model_converters/export_onnx.py with this torch's default exporter (dynamo from
+    torch 2.6, TorchScript before): its onnx checker and ONNX Runtime vs PyTorch check pass."""
+    pytest.importorskip('onnxruntime', reason='onnxruntime is not installed')
+    from mmpse_ext.apis.onnx_export import default_exporter
+    out = tmp_path / 'stock.onnx'
+    result = run_command(
+        [sys.executable, osp.join(REPO, 'tools', 'model_converters', 'export_onnx.py'),
+         stock_trained['dumped_config'], stock_trained['checkpoint'], str(out)],
+        cwd=str(tmp_path))
+    line = result.stdout.strip().splitlines()[-1]
+    assert f'{default_exporter()} exporter); onnx checker OK; ONNX Runtime vs PyTorch' in line
+    assert out.stat().st_size > 0
