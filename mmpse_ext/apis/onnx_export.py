@@ -6,14 +6,19 @@ size and dynamic height and width, both multiples of 32 (the backbone's stride, 
 pyramid level has an exact size). A torch whose ``torch.onnx.export`` has no ``dynamo``,
 ``dynamic_shapes`` and ``external_data`` arguments (before 2.6) gets torch's TorchScript exporter
 instead, with the same dynamic axes (``dynamic_axes``, opset 17); the ONNX Runtime check below
-holds for either. Post-processing is not a graph: it stays in the ``pse_ext`` op, fed by the ONNX
+holds for either. That exporter cannot give a ceil-mode pooling a dynamic input size (ResNet-vd's
+shortcut ``AvgPool2d(2, 2, ceil_mode=True)``); such pools, whose window equals their stride and
+which have no padding, are exported in floor mode, which is the same operation on the even sizes
+they see (H and W are multiples of 32, the pools sit at strides 4 to 16). Post-processing is not a graph: it stays in the ``pse_ext`` op, fed by the ONNX
 Runtime outputs (:class:`~mmpse_ext.apis.PSEDetector`).
 """
+import contextlib
 import inspect
 from typing import NamedTuple, Optional, Sequence
 
 import numpy as np
 import torch
+from torch.nn.modules.utils import _pair
 
 from .logits_network import PSELogitsNetwork
 
@@ -94,12 +99,14 @@ def export_onnx(network: PSELogitsNetwork, out_file: str,
     example = torch.rand(*example_shape, generator=torch.Generator().manual_seed(0)) * 255
     network = network.eval()
     if exporter == 'torchscript':
-        torch.onnx.export(
-            network, (example, ), out_file, input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
-            opset_version=TORCHSCRIPT_OPSET, do_constant_folding=True,
-            dynamic_axes={INPUT_NAME: {0: 'batch', 2: 'height', 3: 'width'},
-                          OUTPUT_NAME: {0: 'batch', 2: 'logit_height', 3: 'logit_width'}},
-            **({'dynamo': False} if 'dynamo' in _export_parameters() else {}))
+        with _floor_mode_pooling(network):
+            torch.onnx.export(
+                network, (example, ), out_file, input_names=[INPUT_NAME],
+                output_names=[OUTPUT_NAME], opset_version=TORCHSCRIPT_OPSET,
+                do_constant_folding=True,
+                dynamic_axes={INPUT_NAME: {0: 'batch', 2: 'height', 3: 'width'},
+                              OUTPUT_NAME: {0: 'batch', 2: 'logit_height', 3: 'logit_width'}},
+                **({'dynamo': False} if 'dynamo' in _export_parameters() else {}))
         return exporter
     Dim = torch.export.Dim
     dynamic_shapes = {
@@ -113,6 +120,24 @@ def export_onnx(network: PSELogitsNetwork, out_file: str,
         network, (example, ), out_file, dynamo=True, input_names=[INPUT_NAME],
         output_names=[OUTPUT_NAME], dynamic_shapes=dynamic_shapes, external_data=False)
     return exporter
+
+
+@contextlib.contextmanager
+def _floor_mode_pooling(network: torch.nn.Module):
+    """Within the block, 2D pools with ``ceil_mode=True``, window = stride and no padding run in
+    floor mode (identical on sizes divisible by the stride), for the TorchScript exporter."""
+    changed = []
+    for module in network.modules():
+        if (isinstance(module, (torch.nn.AvgPool2d, torch.nn.MaxPool2d)) and module.ceil_mode
+                and _pair(module.kernel_size) == _pair(module.stride or module.kernel_size)
+                and _pair(module.padding) == (0, 0)):
+            module.ceil_mode = False
+            changed.append(module)
+    try:
+        yield
+    finally:
+        for module in changed:
+            module.ceil_mode = True
 
 
 def check_onnx_graph(onnx_file: str) -> None:

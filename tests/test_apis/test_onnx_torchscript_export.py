@@ -7,8 +7,7 @@ import os.path as osp
 import pytest
 import torch
 
-from mmpse_ext.apis import (PSELogitsNetwork, compare_with_pytorch, export_onnx,
-                            load_config)
+from mmpse_ext.apis import PSELogitsNetwork, compare_with_pytorch, export_onnx, load_config
 from mmpse_ext.apis.onnx_export import default_exporter
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -10,7 +10,6 @@ import sys
 
 import numpy as np
 import pytest
-
 from mmocr_tool_runs import REPO, run_command
 
 KEEP_EVERY_INSTANCE_CONFIG = '''_base_ = [{base!r}]
@@ -21,7 +20,7 @@ model = dict(det_head=dict(postprocessor=dict(
 
 @pytest.mark.slow
 def test_our_infer_py_on_the_checkpoint_of_mmocr_train(stock_trained, compat_data_root,
-                                                        tmp_path):
+                                                       tmp_path):
     from mmocr.apis import TextDetInferencer
 
     config = tmp_path / 'keep_every_instance.py'
