@@ -36,7 +36,8 @@ CXX_STD="c++17"
 STACK_SPEC="numpy==1.26.4 mmengine==0.10.7 mmdet==3.1.0 mmocr==1.0.1 pyclipper shapely \
 opencv-python==4.11.0.86 opencv-python-headless==4.11.0.86"
 # onnx + onnxruntime: the ONNX export on this torch (TorchScript exporter) is checked too.
-TEST_SPEC="pytest hypothesis onnx==1.23.2 onnxruntime==1.32.0"
+# Polygon3: the official ICDAR2015 script's geometry, the metric tests' reference.
+TEST_SPEC="pytest hypothesis onnx==1.23.2 onnxruntime==1.32.0 Polygon3==3.0.9.1"
 # PaddleOCR's source, the reference of the target tests (read file by file, without its deps).
 NO_DEPS_SPEC="paddleocr==2.10.0"
 # mmcv 2.0.1's setup.py and mmengine's `mmocr::` config prefix import pkg_resources; torch 2.0
