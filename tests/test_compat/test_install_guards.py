@@ -38,3 +38,17 @@ def test_a_build_without_torch_says_to_install_it_first(tmp_path):
     assert result.returncode == 1
     [line] = result.stderr.strip().splitlines()
     assert 'install torch (2.0 .. 2.14) first' in line and line.endswith(f'`{COMMAND}`')
+
+
+def test_the_readme_command_is_the_one_the_messages_and_the_floor_job_use():
+    from mmpse_ext.ops import extension
+    with open(osp.join(REPO, 'README.md'), encoding='utf-8') as f:
+        readme = f.read()
+    section = readme.split('\n## Using mmpse_ext in an existing MMOCR project\n')[1]
+    section = section.split('\n## ')[0]
+    block = section.split('```bash\n')[1].split('```')[0]
+    [line] = block.strip().splitlines()
+    assert line.split('#')[0].strip() == COMMAND == extension.BUILD_COMMAND
+    with open(osp.join(REPO, '.dev_scripts', 'run_floor_tests.sh')) as f:
+        floor_job = f.read()
+    assert f'  {COMMAND[len("pip install "):]} >' in floor_job  # its pip install line
