@@ -49,6 +49,14 @@ from mmpse_ext.registry import DATASETS, METRICS, MODELS, TRANSFORMS
 
 assert 'mmpse_ext._C' not in sys.modules
 assert not pse.FAKE_KERNELS_REGISTERED
+# The readers, converters, APIs and the environment report import too.
+import mmpse_ext.apis
+import mmpse_ext.datasets.parsers
+import mmpse_ext.utils.paddle_weights
+from mmpse_ext.utils import collect_env
+
+report = collect_env(with_compiling_details=False)['mmpse_ext._C']
+assert report == 'not built: run `pip install --no-build-isolation --no-deps .`', report
 # The demo config, with its dataset, transforms, model and metric, builds and runs.
 cfg = Config.fromfile(osp.join(sys.argv[1], 'configs', 'pse_r18_synthetic_demo.py'))
 root = tempfile.mkdtemp()
