@@ -24,13 +24,32 @@ and ``--checkpoint``: a ``.pth`` (Runner checkpoint or a plain state dict such a
 ``tools/model_converters/convert_paddle_weights.py`` writes) runs on PyTorch, an ``.onnx`` from
 ``tools/model_converters/export_onnx.py`` on ONNX Runtime (``--backend`` overrides the choice). The last line
 printed is ``N images, M detections -> OUT_DIR/{preds,submit,vis}``.
+
+Files that cannot be read (empty, truncated or corrupt, not an image, a format the loader does
+not decode) do not stop the run: each gets one line on stderr as it is met
+(``WARNING: skipped data/x.jpg: truncated JPEG``), no outputs, and a closing line on stderr
+counts them (``16 inputs: 13 done, 3 unreadable: a.jpg (empty file), ...``). No traceback is
+printed for a bad input, config or checkpoint.
+
+Files are read in sensor orientation, ignoring EXIF orientation tags, as the config's image
+loader says (``color_type='color_ignore_orientation'``, as MMOCR's configs do);
+``--exif-orientation honour`` turns them as a photo viewer shows them, and the polygons (and
+drawings) are then in that orientation.
+
+Exit status:
+
+* 0: every input was read; outputs written for all;
+* 1: nothing was run: a bad config, checkpoint or device, or an input that matches no image
+  (one ``ERROR: ...`` line naming the file and the reason);
+* 2: command-line usage error: an unknown or invalid option (argparse);
+* 3: the run finished, but some inputs could not be read (outputs written for all others).
 """
 import argparse
 import json
 import os
 import os.path as osp
 import sys
-from typing import Sequence
+from typing import List, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -42,9 +61,17 @@ from mmpse_ext.apis import PSEDetector, collect_images, relative_names
 # a progress bar from this many images on
 PROGRESS_MIN_IMAGES = 10
 
+# exit status (see the module docstring)
+EXIT_OK, EXIT_ERROR, EXIT_SOME_UNREADABLE = 0, 1, 3
+# unreadable files named in the closing line (all are named in the warnings above it)
+SUMMARY_MAX_NAMES = 20
+
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description='Detect text in images with a PSENet model')
+    parser = argparse.ArgumentParser(
+        description='Detect text in images with a PSENet model',
+        epilog='exit status: 0 all inputs read; 1 bad config/checkpoint/device/input pattern '
+               '(nothing run); 2 usage error; 3 finished, but some inputs could not be read')
     parser.add_argument('inputs', nargs='+',
                         help='image files, folders (searched recursively) or glob patterns')
     parser.add_argument('--config', required=True, help='model config file')
@@ -61,6 +88,11 @@ def parse_args(argv=None):
     parser.add_argument('--score-thr', type=float, default=0.0,
                         help='drop detections whose score is below this (default: keep all)')
     parser.add_argument('--no-vis', action='store_true', help='do not write vis/*.jpg')
+    parser.add_argument('--exif-orientation', choices=('honour', 'ignore'), default=None,
+                        help='honour: turn files as their EXIF orientation tag says (as photo '
+                             'viewers show them), polygons in that orientation; ignore: sensor '
+                             "orientation; default: as the config's image loader says (our "
+                             'configs ignore the tag)')
     args = parser.parse_args(argv)
     if args.backend is None:
         args.backend = 'onnxruntime' if args.checkpoint.endswith('.onnx') else 'pytorch'
@@ -131,33 +163,63 @@ def write_outputs(out_dir: str, name: str, img_path: str, polygons, scores) -> N
             f.write(','.join(str(v) for v in clockwise_quad(polygon).reshape(-1)) + '\n')
 
 
+def unreadable_summary(images: Sequence[str], unreadable: Sequence[Tuple[str, str]]) -> str:
+    """``16 inputs: 13 done, 3 unreadable: a.jpg (empty file), ...``, paths relative to the
+    deepest folder common to all inputs."""
+    common = osp.commonpath([osp.dirname(osp.abspath(path)) for path in images])
+    named = [f'{osp.relpath(osp.abspath(path), common)} ({reason})'
+             for path, reason in unreadable[:SUMMARY_MAX_NAMES]]
+    if len(unreadable) > SUMMARY_MAX_NAMES:
+        named.append(f'and {len(unreadable) - SUMMARY_MAX_NAMES} more (named above)')
+    return (f'{len(images)} inputs: {len(images) - len(unreadable)} done, '
+            f'{len(unreadable)} unreadable: ' + ', '.join(named))
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
+    exif_orientation = (None if args.exif_orientation is None
+                        else args.exif_orientation == 'honour')
     try:
         images = collect_images(args.inputs)
         detector = PSEDetector(args.config, args.checkpoint, backend=args.backend,
-                               device=args.device, batch_size=args.batch_size)
-    except (FileNotFoundError, ValueError, RuntimeError, ImportError) as error:
+                               device=args.device, batch_size=args.batch_size,
+                               exif_orientation=exif_orientation)
+    except (OSError, ValueError, RuntimeError, ImportError) as error:
         print(f'ERROR: {error}', file=sys.stderr)
-        return 1
+        return EXIT_ERROR
     names = relative_names(images)
     drawer = None if args.no_vis else PredictionDrawer()
+    vis_flags = cv2.IMREAD_COLOR | (0 if detector.exif_orientation
+                                    else cv2.IMREAD_IGNORE_ORIENTATION)
     progress = ProgressBar(len(images)) if len(images) >= PROGRESS_MIN_IMAGES else None
     num_detections = 0
+    unreadable: List[Tuple[str, str]] = []
     for position, detection in detector.predict_iter(images):
+        if detection.error is not None:
+            unreadable.append((images[position], detection.error))
+            on_bar = progress is not None and sys.stderr.isatty()  # start below the bar
+            print(('\n' if on_bar else '') + f'WARNING: skipped {images[position]}: '
+                  f'{detection.error}', file=sys.stderr)
+            if progress is not None:
+                progress.update()
+            continue
         keep = [i for i, score in enumerate(detection.scores) if score >= args.score_thr]
         polygons, scores = [detection.polygons[i] for i in keep], detection.scores[keep]
         num_detections += len(polygons)
         img_path, name = images[position], names[position]
         write_outputs(args.out_dir, name, img_path, polygons, scores)
         if drawer is not None:
-            image = cv2.imread(img_path, cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+            image = cv2.imread(img_path, vis_flags)
             drawer.draw(image, polygons, scores, osp.join(args.out_dir, 'vis', f'{name}.jpg'))
         if progress is not None:
             progress.update()
-    print(f'\n{len(images)} images, {num_detections} detections -> {args.out_dir}/'
-          '{preds,submit' + ('' if args.no_vis else ',vis') + '}')
-    return 0
+    print(f'\n{len(images) - len(unreadable)} images, {num_detections} detections -> '
+          f'{args.out_dir}/' '{preds,submit' + ('' if args.no_vis else ',vis') + '}')
+    if unreadable:
+        sys.stdout.flush()
+        print(unreadable_summary(images, unreadable), file=sys.stderr)
+        return EXIT_SOME_UNREADABLE
+    return EXIT_OK
 
 
 if __name__ == '__main__':

@@ -8,15 +8,23 @@ Prints the environment report of ``tools/analysis_tools/collect_env.py`` (with o
 then the test metrics (``icdar2015/precision``, ``icdar2015/recall``, ``icdar2015/hmean`` for our
 configs) through the Runner's logger. ``--launcher pytorch`` uses gloo on machines without an
 accelerator.
+
+A missing or unusable config or checkpoint (not valid Python, no model; empty, truncated, not a
+checkpoint, or holding objects torch's safe loader refuses) ends the run before it starts with
+one ``ERROR: ...`` line naming the file and the reason, exit status 1 (docs/deploy.md, "Bad
+inputs and exit status").
 """
 import argparse
 import os
 import os.path as osp
+import sys
 
 from mmengine.config import Config, DictAction
 
 import mmpse_ext  # noqa: F401  (registers our modules even if a config lacks custom_imports)
-from mmpse_ext.apis import build_tool_runner
+from mmpse_ext.apis import build_tool_runner, read_checkpoint
+from mmpse_ext.apis.checkpoint_reading import error_summary
+from mmpse_ext.apis.model_loading import read_config_file, require_model
 from mmpse_ext.engine import shutdown_distributed
 
 
@@ -71,7 +79,7 @@ def build_test_cfg(args) -> Config:
     """Load the config and apply the command-line options, as MMOCR's test.py does."""
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint {args.checkpoint!r} does not exist')
-    cfg = Config.fromfile(args.config)
+    cfg = read_config_file(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
@@ -101,8 +109,19 @@ def build_test_cfg(args) -> Config:
 
 def main(argv=None):
     args = parse_args(argv)
-    cfg = build_test_cfg(args)
-    runner = build_tool_runner(cfg, args.launcher)
+    try:
+        cfg = build_test_cfg(args)
+        require_model(cfg)
+        read_checkpoint(args.checkpoint)  # the reason in one line, before the Runner fails
+    except (OSError, ValueError, RuntimeError, ImportError) as error:
+        print(f'ERROR: {error}', file=sys.stderr)
+        sys.exit(1)
+    try:
+        runner = build_tool_runner(cfg, args.launcher)
+    except (KeyError, TypeError) as error:  # registry / constructor errors of the config
+        print(f'ERROR: config {args.config!r}: the Runner cannot be built from it: '
+              f'{error_summary(error)}', file=sys.stderr)
+        sys.exit(1)
     metrics = runner.test()
     shutdown_distributed()
     return metrics

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from .checkpoint_reading import CheckpointError
 from .logits_network import PSELogitsNetwork
 
 
@@ -85,8 +86,14 @@ class OnnxRuntimeLogitsBackend:
         if num_threads is not None:
             options.intra_op_num_threads = int(num_threads)
             options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(
-            onnx_file, sess_options=options, providers=onnxruntime_providers(device))
+        providers = onnxruntime_providers(device)
+        try:
+            self.session = ort.InferenceSession(onnx_file, sess_options=options,
+                                                providers=providers)
+        except Exception as error:  # onnxruntime's errors derive from Exception only
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+            raise CheckpointError(f'ONNX file {onnx_file!r} cannot be loaded by ONNX Runtime: '
+                                  f'{reason}') from None
         inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
         if len(inputs) != 1 or len(inputs[0].shape) != 4:
             raise ValueError(f'{onnx_file}: expected one [N, 3, H, W] input, got '

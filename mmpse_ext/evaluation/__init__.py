@@ -1,4 +1,5 @@
-"""Evaluation: the official ICDAR2015 protocol as an mmengine metric, and its formulas."""
-from .metrics import ICDAR2015HmeanMetric
+"""Evaluation: the official ICDAR2015 and Total-Text DetEval protocols as mmengine metrics, and
+their formulas."""
+from .metrics import ICDAR2015HmeanMetric, TotalTextDetEvalMetric
 
-__all__ = ['ICDAR2015HmeanMetric']
+__all__ = ['ICDAR2015HmeanMetric', 'TotalTextDetEvalMetric']

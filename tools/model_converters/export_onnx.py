@@ -52,7 +52,7 @@ def main(argv=None) -> int:
     try:
         cfg = load_config(args.config)
         network = PSELogitsNetwork(load_model(cfg, args.checkpoint, 'cpu'))
-    except (FileNotFoundError, RuntimeError, KeyError) as error:
+    except (OSError, ValueError, RuntimeError, KeyError) as error:
         print(f'ERROR: {error}', file=sys.stderr)
         return 1
     out_dir = osp.dirname(osp.abspath(args.out))

@@ -8,37 +8,15 @@ from mmengine.logging import print_log
 
 from mmpse_ext.evaluation.functional import (AREA_RULES, PolygonGeometries,
                                              batch_intersection_areas, build_geometries,
-                                             dont_care_detections, flat_polygon_points,
-                                             greedy_match_count, intersection_over_union,
-                                             max_matching_count, pooled_scores)
+                                             dont_care_detections, greedy_match_count,
+                                             intersection_over_union, max_matching_count,
+                                             pooled_scores)
 from mmpse_ext.registry import METRICS
+from ._inputs import read_polygon_sample, score_thresholds
 
 #: Values of ``strategy``, MMOCR's names: ``'vanilla'`` = the official greedy matching,
 #: ``'max_matching'`` = a maximum one-to-one matching.
 STRATEGIES = ('vanilla', 'max_matching')
-
-
-def _to_numpy(values, dtype) -> np.ndarray:
-    if hasattr(values, 'detach'):  # torch.Tensor
-        values = values.detach().cpu().numpy()
-    return np.asarray(values, dtype=dtype).reshape(-1)
-
-
-def _score_thresholds(pred_score_thrs) -> Optional[np.ndarray]:
-    """``None``, MMOCR's ``dict(start, stop, step)`` (given to ``np.arange``) or a sequence."""
-    if pred_score_thrs is None:
-        return None
-    if isinstance(pred_score_thrs, dict):
-        if set(pred_score_thrs) != {'start', 'stop', 'step'}:
-            raise ValueError('pred_score_thrs as a dict needs exactly the keys start, stop, step '
-                             f'(np.arange, as MMOCR), got {sorted(pred_score_thrs)}')
-        thrs = np.arange(**pred_score_thrs, dtype=np.float64)
-    else:
-        thrs = np.asarray(pred_score_thrs, dtype=np.float64).reshape(-1)
-    if thrs.size == 0 or not np.isfinite(thrs).all():
-        raise ValueError(f'pred_score_thrs must give at least one finite threshold, got '
-                         f'{pred_score_thrs}')
-    return thrs
 
 
 @METRICS.register_module()
@@ -55,7 +33,9 @@ class ICDAR2015HmeanMetric(BaseMetric):
     coordinates rounded to integers as in a submission file, a polygon's area is the absolute
     shoelace sum of its vertex order, intersections are taken of even-odd regions. With the
     defaults the result equals the official script's on the same predictions written as a
-    submission (as ``tools/infer.py`` writes it), self-intersecting ones included.
+    submission (as ``tools/infer.py`` writes it), self-intersecting ones included. Polygons may
+    have any number of points: the same metric is MMOCR's IoU protocol for CTW1500's curved
+    14-point words (see ``docs/evaluation.md``).
 
     Reported keys (with the prefix, ``icdar2015/`` by default):
 
@@ -120,44 +100,10 @@ class ICDAR2015HmeanMetric(BaseMetric):
             raise ValueError(f'area_rule must be one of {AREA_RULES}, got {area_rule!r}')
         self.match_iou_thr = float(match_iou_thr)
         self.ignore_precision_thr = float(ignore_precision_thr)
-        self.pred_score_thrs = _score_thresholds(pred_score_thrs)
+        self.pred_score_thrs = score_thresholds(pred_score_thrs)
         self.strategy = strategy
         self.round_coords = bool(round_coords)
         self.area_rule = area_rule
-
-    def _read_sample(self, data_sample, where: str):
-        """Flat polygons, ignore flags and scores of one sample, checked."""
-        pred, gt = data_sample.get('pred_instances'), data_sample.get('gt_instances')
-        if pred is None or gt is None:
-            raise ValueError(f'{where}: needs pred_instances and gt_instances')
-        pred_polygons = pred.get('polygons')
-        gt_polygons = gt.get('polygons')
-        if pred_polygons is None or gt_polygons is None:
-            raise ValueError(f'{where}: pred_instances.polygons and gt_instances.polygons needed')
-        pred_points = [
-            flat_polygon_points(p, f'{where} pred_instances.polygons[{i}]')
-            for i, p in enumerate(pred_polygons)
-        ]
-        gt_points = [
-            flat_polygon_points(p, f'{where} gt_instances.polygons[{i}]')
-            for i, p in enumerate(gt_polygons)
-        ]
-        ignored = gt.get('ignored')
-        ignored = (np.zeros(len(gt_points), dtype=bool)
-                   if ignored is None else _to_numpy(ignored, bool))
-        if ignored.size != len(gt_points):
-            raise ValueError(f'{where}: gt_instances.ignored has {ignored.size} flags for '
-                             f'{len(gt_points)} polygons')
-        scores = pred.get('scores')
-        if scores is None:
-            if self.pred_score_thrs is not None:
-                raise ValueError(f'{where}: pred_instances.scores needed for pred_score_thrs')
-        else:
-            scores = _to_numpy(scores, np.float32)
-            if scores.size != len(pred_points):
-                raise ValueError(f'{where}: pred_instances.scores has {scores.size} values for '
-                                 f'{len(pred_points)} polygons')
-        return pred_points, gt_points, ignored, scores
 
     def process(self, data_batch, data_samples: Sequence) -> None:
         """Reduce each sample to its match candidates; geometry runs once for the batch.
@@ -170,7 +116,9 @@ class ICDAR2015HmeanMetric(BaseMetric):
         for i, data_sample in enumerate(data_samples):
             # results so far + position in this batch = index of the sample on this rank
             where = data_sample.get('img_path') or f'data sample #{len(self.results) + i}'
-            samples.append(self._read_sample(data_sample, f'ICDAR2015HmeanMetric: {where}'))
+            samples.append(
+                read_polygon_sample(data_sample, f'ICDAR2015HmeanMetric: {where}',
+                                    self.pred_score_thrs is not None))
         if not samples:
             return
         # Build every polygon of the batch in one call, then split per image and kind.

@@ -53,9 +53,12 @@ class PSEPostprocessor(BaseTextDetPostProcessor):
 
     ``quad`` = corners of the minimum-area rectangle (of the outer contour, whose convex hull is
     the instance's), ``poly`` = outer contour (``CHAIN_APPROX_SIMPLE``; an instance thinner than
-    two pixels, whose contour has fewer than 3 points, falls back to its ``quad``). Points are
-    pixel centres, divided by ``scale_factor`` and clipped to ``[0, W] × [0, H]`` of
-    ``ori_shape`` as Paddle does.
+    two pixels, whose contour has fewer than 3 points, falls back to its ``quad``). That contour
+    follows every pixel step, so a curved word has hundreds of points; ``poly_epsilon``
+    simplifies it (Douglas-Peucker, ``cv2.approxPolyDP``, closed) to the subset of its vertices
+    that keeps every removed one within ``poly_epsilon`` input pixels: 1.0 removes the pixel
+    staircase and leaves a curved word a few dozen points. Points are pixel centres, divided by
+    ``scale_factor`` and clipped to ``[0, W] × [0, H]`` of ``ori_shape`` as Paddle does.
 
     Args:
         text_repr_type (str): ``'quad'`` or ``'poly'``.
@@ -69,6 +72,10 @@ class PSEPostprocessor(BaseTextDetPostProcessor):
             masks (MMOCR's name and meaning); 0.5 = logit 0.
         cuda_decode (str): decode path for logits on an accelerator, ``'host_expand'`` or
             ``'device_bfs'`` (see above).
+        poly_epsilon (float, optional): simplify ``poly`` outputs with this tolerance in pixels
+            of the network input, where the contour is traced (see above); ``None`` or 0
+            (default): the full pixel contour. A simplification left with fewer than 3 points
+            keeps the contour.
         train_cfg (dict, optional): passed to MMOCR's base class.
         test_cfg (dict, optional): passed to MMOCR's base class.
     """
@@ -82,6 +89,7 @@ class PSEPostprocessor(BaseTextDetPostProcessor):
                  logit_stride: int = 4,
                  min_kernel_confidence: float = 0.5,
                  cuda_decode: str = 'host_expand',
+                 poly_epsilon: Optional[float] = None,
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None) -> None:
         if text_repr_type not in ('quad', 'poly'):
@@ -96,6 +104,9 @@ class PSEPostprocessor(BaseTextDetPostProcessor):
         if cuda_decode not in CUDA_DECODE_PATHS:
             raise ValueError(f'PSEPostprocessor: cuda_decode must be one of {CUDA_DECODE_PATHS}, '
                              f'got {cuda_decode!r}')
+        if poly_epsilon is not None and not 0 <= poly_epsilon < float('inf'):
+            raise ValueError('PSEPostprocessor: poly_epsilon must be None or a finite number of '
+                             f'pixels >= 0, got {poly_epsilon}')
         try:
             threshold = logit_threshold(min_kernel_confidence)
         except ValueError as error:
@@ -110,6 +121,7 @@ class PSEPostprocessor(BaseTextDetPostProcessor):
         self.min_kernel_confidence = min_kernel_confidence
         self.logit_threshold = threshold
         self.cuda_decode = cuda_decode
+        self.poly_epsilon = poly_epsilon
 
     def get_text_instances(self, pred_results: Tensor, data_sample, **kwargs):
         """Fill ``data_sample.pred_instances`` from one image's logits.
@@ -284,6 +296,10 @@ class PSEPostprocessor(BaseTextDetPostProcessor):
         # One 4-connected instance has one outer contour; keep the longest to be safe.
         contour = contours[0] if len(contours) == 1 else max(contours, key=len)
         if self.text_repr_type == 'poly' and len(contour) >= 3:
+            if self.poly_epsilon:
+                simplified = cv2.approxPolyDP(contour, float(self.poly_epsilon), True)
+                if len(simplified) >= 3:
+                    contour = simplified
             return contour.reshape(-1).astype(np.float32)
         return cv2.boxPoints(cv2.minAreaRect(contour)).reshape(-1)
 

@@ -1,0 +1,79 @@
+"""What the text-detection metrics read: a data sample's polygons, flags and scores, checked,
+and MMOCR's ``pred_score_thrs`` argument."""
+from typing import List, Optional, Tuple
+
+import numpy as np
+
+from mmpse_ext.evaluation.functional import flat_polygon_points
+
+
+def to_numpy(values, dtype) -> np.ndarray:
+    """A flat array of ``values`` (list, np.ndarray or torch.Tensor) in ``dtype``."""
+    if hasattr(values, 'detach'):  # torch.Tensor
+        values = values.detach().cpu().numpy()
+    return np.asarray(values, dtype=dtype).reshape(-1)
+
+
+def score_thresholds(pred_score_thrs) -> Optional[np.ndarray]:
+    """``None``, MMOCR's ``dict(start, stop, step)`` (given to ``np.arange``) or a sequence."""
+    if pred_score_thrs is None:
+        return None
+    if isinstance(pred_score_thrs, dict):
+        if set(pred_score_thrs) != {'start', 'stop', 'step'}:
+            raise ValueError('pred_score_thrs as a dict needs exactly the keys start, stop, step '
+                             f'(np.arange, as MMOCR), got {sorted(pred_score_thrs)}')
+        thrs = np.arange(**pred_score_thrs, dtype=np.float64)
+    else:
+        thrs = np.asarray(pred_score_thrs, dtype=np.float64).reshape(-1)
+    if thrs.size == 0 or not np.isfinite(thrs).all():
+        raise ValueError(f'pred_score_thrs must give at least one finite threshold, got '
+                         f'{pred_score_thrs}')
+    return thrs
+
+
+def read_polygon_sample(
+        data_sample, where: str, need_scores: bool
+) -> Tuple[List[np.ndarray], List[np.ndarray], np.ndarray, Optional[np.ndarray]]:
+    """Predicted and ground-truth polygons, ignore flags and scores of one data sample, checked.
+
+    Args:
+        data_sample (dict | TextDetDataSample): with ``pred_instances.polygons`` (and
+            ``scores``), ``gt_instances.polygons`` and ``gt_instances.ignored`` (optional: none
+            ignored).
+        where (str): names the sample in error messages.
+        need_scores (bool): raise if ``pred_instances.scores`` is missing.
+
+    Returns:
+        tuple: prediction points (list[np.ndarray[P, 2]]), ground-truth points, ignore flags
+        (np.ndarray[G], bool), scores (np.ndarray[N], float32, or None).
+    """
+    pred, gt = data_sample.get('pred_instances'), data_sample.get('gt_instances')
+    if pred is None or gt is None:
+        raise ValueError(f'{where}: needs pred_instances and gt_instances')
+    pred_polygons, gt_polygons = pred.get('polygons'), gt.get('polygons')
+    if pred_polygons is None or gt_polygons is None:
+        raise ValueError(f'{where}: pred_instances.polygons and gt_instances.polygons needed')
+    pred_points = [
+        flat_polygon_points(p, f'{where} pred_instances.polygons[{i}]')
+        for i, p in enumerate(pred_polygons)
+    ]
+    gt_points = [
+        flat_polygon_points(p, f'{where} gt_instances.polygons[{i}]')
+        for i, p in enumerate(gt_polygons)
+    ]
+    ignored = gt.get('ignored')
+    ignored = (np.zeros(len(gt_points), dtype=bool)
+               if ignored is None else to_numpy(ignored, bool))
+    if ignored.size != len(gt_points):
+        raise ValueError(f'{where}: gt_instances.ignored has {ignored.size} flags for '
+                         f'{len(gt_points)} polygons')
+    scores = pred.get('scores')
+    if scores is None:
+        if need_scores:
+            raise ValueError(f'{where}: pred_instances.scores needed for pred_score_thrs')
+    else:
+        scores = to_numpy(scores, np.float32)
+        if scores.size != len(pred_points):
+            raise ValueError(f'{where}: pred_instances.scores has {scores.size} values for '
+                             f'{len(pred_points)} polygons')
+    return pred_points, gt_points, ignored, scores
