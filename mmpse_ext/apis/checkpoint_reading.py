@@ -19,6 +19,7 @@ import os.path as osp
 import pickle
 import re
 import types
+from collections import Counter
 from collections.abc import Mapping
 from typing import Optional
 
@@ -63,8 +64,9 @@ def _allowed_globals() -> dict:
     # Plain-data globals that later torch's safe loader admits and torch 2.0's list lacks;
     # `_codecs.encode` rebuilds the bytes inside the numpy arrays of a checkpoint written on
     # torch 2.0 by MMOCR's tools/train.py (the floor job reads one).
-    for name, obj in (('_codecs.encode', codecs.encode), ('builtins.bytearray', bytearray),
-                      ('builtins.set', set), ('builtins.complex', complex)):
+    for name, obj in (('_codecs.encode', codecs.encode), ('collections.Counter', Counter),
+                      ('builtins.bytearray', bytearray), ('builtins.set', set),
+                      ('builtins.complex', complex)):
         allowed.setdefault(name, obj)
     return allowed
 
