@@ -17,6 +17,8 @@
 #   8 decode_bench     tools/analysis_tools/benchmark_postprocess.py GPU section: host_expand vs device_bfs vs the
 #                      CPU fused op, and the CUDA op vs the CPU op, in one run
 #   9 train_bench      tools/analysis_tools/benchmark_train.py: the flagship model, batch 8 @ 640, fp32 vs AMP
+#  10 infer_precision  .dev_scripts/gpu_acceptance/precision_check.py: PSEDetector fp32 vs fp16 (vs bf16)
+#                      at 736x1280, flagship network: ms per image, logit and polygon agreement
 # The dry run (CI) runs the same stages on the CPU with the environment already installed: it
 # skips only what needs a GPU or the carried files (wheels, builds), says so, and shrinks the
 # benchmarks to one small case. Exit status: 0 if no stage failed.
@@ -190,6 +192,16 @@ if [[ $DRY_RUN -eq 1 ]]; then
 else
   run_stage train_bench "$PY" tools/analysis_tools/benchmark_train.py --device cuda --batch 8 --size 640 \
     --iters 20 --warmup 5 --json "$OUT_DIR/train_bench.json"
+fi
+
+# 10 reduced-precision inference -------------------------------------------------------------
+if [[ $DRY_RUN -eq 1 ]]; then
+  run_stage infer_precision "$PY" .dev_scripts/gpu_acceptance/precision_check.py --device cpu \
+    --config configs/pse_r18_synthetic_demo.py --images 1 --size 64 128 \
+    --json "$OUT_DIR/infer_precision.json"
+else
+  run_stage infer_precision "$PY" .dev_scripts/gpu_acceptance/precision_check.py --device cuda \
+    --images 10 --json "$OUT_DIR/infer_precision.json"
 fi
 
 # summary ------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ Only the kinds something registers into exist here (no hooks: none of ours is on
 """
 from mmengine.registry import Registry
 from mmocr.registry import DATASETS as MMOCR_DATASETS
+from mmocr.registry import LOOPS as MMOCR_LOOPS
 from mmocr.registry import METRICS as MMOCR_METRICS
 from mmocr.registry import MODEL_WRAPPERS as MMOCR_MODEL_WRAPPERS
 from mmocr.registry import MODELS as MMOCR_MODELS
@@ -26,6 +27,7 @@ METRICS = Registry(
 MODEL_WRAPPERS = Registry(
     'model_wrapper', parent=MMOCR_MODEL_WRAPPERS, scope='mmpse_ext',
     locations=['mmpse_ext.models'])
+LOOPS = Registry('loop', parent=MMOCR_LOOPS, scope='mmpse_ext', locations=['mmpse_ext.engine'])
 OPTIM_WRAPPERS = Registry(
     'optim_wrapper', parent=MMOCR_OPTIM_WRAPPERS, scope='mmpse_ext',
     locations=['mmpse_ext.engine'])

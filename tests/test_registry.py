@@ -22,7 +22,7 @@ def _mmocr_style_config():
 def test_child_registries_have_mmocr_parents():
     import mmocr.registry as mmocr_registry
     for name in ('MODELS', 'DATASETS', 'TRANSFORMS', 'METRICS', 'MODEL_WRAPPERS',
-                 'OPTIM_WRAPPERS'):
+                 'OPTIM_WRAPPERS', 'LOOPS'):
         ours = getattr(registry, name)
         assert ours.scope == 'mmpse_ext'
         assert ours.parent is getattr(mmocr_registry, name), name
@@ -41,14 +41,15 @@ def test_every_child_registry_holds_a_module():
 def test_package_level_exports():
     """What MMOCR users import by name: the registered classes, from their subpackages."""
     from mmpse_ext.datasets import ICDAR2015Dataset, PackPSEInputs, PSETargets
-    from mmpse_ext.engine import DeviceAgnosticAmpOptimWrapper
+    from mmpse_ext.engine import DeviceAgnosticAmpOptimWrapper, PrecisionTestLoop
     from mmpse_ext.evaluation import ICDAR2015HmeanMetric
     from mmpse_ext.models import PSEFPN, PSEHead, PSELoss, PSEPostprocessor
     for cls, kind in ((PSEHead, 'MODELS'), (PSEFPN, 'MODELS'), (PSELoss, 'MODELS'),
                       (PSEPostprocessor, 'MODELS'), (ICDAR2015Dataset, 'DATASETS'),
                       (PackPSEInputs, 'TRANSFORMS'), (PSETargets, 'TRANSFORMS'),
                       (ICDAR2015HmeanMetric, 'METRICS'),
-                      (DeviceAgnosticAmpOptimWrapper, 'OPTIM_WRAPPERS')):
+                      (DeviceAgnosticAmpOptimWrapper, 'OPTIM_WRAPPERS'),
+                      (PrecisionTestLoop, 'LOOPS')):
         assert getattr(registry, kind).get(cls.__name__) is cls, cls.__name__
 
 

@@ -36,6 +36,12 @@ loader says (``color_type='color_ignore_orientation'``, as MMOCR's configs do);
 ``--exif-orientation honour`` turns them as a photo viewer shows them, and the polygons (and
 drawings) are then in that orientation.
 
+Scale (docs/deploy.md): ``--limit-type max --limit-side-len 960`` for photos (the config's
+test resize otherwise: short side 736 for ICDAR2015), ``--tile 1024`` for large scans and
+posters (kept at their own pixel size, run in overlapping tiles). Any network input beyond the
+config's cap (4 megapixels, 4096 per side) is scaled down with one ``WARNING:`` line naming
+the image.
+
 Exit status:
 
 * 0: every input was read; outputs written for all;
@@ -49,6 +55,7 @@ import json
 import os
 import os.path as osp
 import sys
+import warnings
 from typing import List, Sequence, Tuple
 
 import cv2
@@ -57,6 +64,7 @@ import torch
 from mmengine.utils import ProgressBar
 
 from mmpse_ext.apis import PSEDetector, collect_images, relative_names
+from mmpse_ext.datasets import InputSizeCapWarning
 
 # a progress bar from this many images on
 PROGRESS_MIN_IMAGES = 10
@@ -85,6 +93,10 @@ def parse_args(argv=None):
     parser.add_argument('--out-dir', default='work_dirs/infer', help='output directory')
     parser.add_argument('--device', default=None,
                         help='cpu, cuda or cuda:N (default: cuda if available)')
+    parser.add_argument('--precision', choices=('fp32', 'bf16', 'fp16'), default='fp32',
+                        help='PyTorch backend: bf16 (bfloat16, fast on CPUs with AVX512-BF16/AMX) '
+                             'or fp16 (GPUs); an int8 model is a .onnx from '
+                             'tools/model_converters/quantize_onnx.py (docs/deploy.md)')
     parser.add_argument('--score-thr', type=float, default=0.0,
                         help='drop detections whose score is below this (default: keep all)')
     parser.add_argument('--no-vis', action='store_true', help='do not write vis/*.jpg')
@@ -93,11 +105,23 @@ def parse_args(argv=None):
                              'viewers show them), polygons in that orientation; ignore: sensor '
                              "orientation; default: as the config's image loader says (our "
                              'configs ignore the tag)')
+    parser.add_argument('--limit-side-len', type=int, default=None, metavar='N',
+                        help="test resize side length (default: the config's, 736 for "
+                             'ICDAR2015); photos: --limit-type max --limit-side-len 960')
+    parser.add_argument('--limit-type', choices=('min', 'max', 'resize_long'), default=None,
+                        help="test resize rule: 'min' enlarges a short side below N to N (the "
+                             "recipe's), 'max' shrinks a long side above N to N, 'resize_long' "
+                             "scales the long side to N (default: the config's)")
+    parser.add_argument('--tile', type=int, default=None, metavar='SIZE',
+                        help='images whose long side exceeds SIZE keep their pixel size and run '
+                             'in overlapping SIZE x SIZE tiles (a multiple of 32; e.g. 1024)')
     args = parser.parse_args(argv)
     if args.backend is None:
         args.backend = 'onnxruntime' if args.checkpoint.endswith('.onnx') else 'pytorch'
     if args.batch_size < 1:
         parser.error(f'--batch-size must be >= 1, got {args.batch_size}')
+    if args.limit_side_len is not None and args.limit_side_len < 1:
+        parser.error(f'--limit-side-len must be >= 1, got {args.limit_side_len}')
     return args
 
 
@@ -183,7 +207,9 @@ def main(argv=None) -> int:
         images = collect_images(args.inputs)
         detector = PSEDetector(args.config, args.checkpoint, backend=args.backend,
                                device=args.device, batch_size=args.batch_size,
-                               exif_orientation=exif_orientation)
+                               exif_orientation=exif_orientation,
+                               limit_side_len=args.limit_side_len, limit_type=args.limit_type,
+                               tile=args.tile, precision=args.precision)
     except (OSError, ValueError, RuntimeError, ImportError) as error:
         print(f'ERROR: {error}', file=sys.stderr)
         return EXIT_ERROR
@@ -222,5 +248,20 @@ def main(argv=None) -> int:
     return EXIT_OK
 
 
+def cap_warnings_on_one_line() -> None:
+    """Print the test resize's cap warnings as ``WARNING: <file>: ...`` lines (one per image,
+    no source location); other warnings as Python shows them."""
+    show = warnings.showwarning
+
+    def show_cap_warning(message, category, *args, **kwargs):
+        if issubclass(category, InputSizeCapWarning):
+            print(f'WARNING: {message}', file=sys.stderr)
+        else:
+            show(message, category, *args, **kwargs)
+
+    warnings.showwarning = show_cap_warning
+
+
 if __name__ == '__main__':
+    cap_warnings_on_one_line()
     sys.exit(main())

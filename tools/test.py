@@ -2,6 +2,7 @@
 """Evaluate a checkpoint on the config's test set (MMOCR 1.x's tools/test.py, plus CPU fallbacks).
 
     python tools/test.py configs/pse_r50vd_icdar15.py CKPT [--show-dir DIR] [--save-preds]
+    python tools/test.py configs/pse_r50vd_icdar15.py CKPT --precision bf16   # CPU bfloat16
     tools/dist_test.sh configs/pse_r50vd_icdar15.py CKPT 4
 
 Prints the environment report of ``tools/analysis_tools/collect_env.py`` (with our extension's build) at start,
@@ -47,6 +48,10 @@ def parse_args(argv=None):
         '--cfg-options', nargs='+', action=DictAction,
         help='override config settings, key=value pairs such as test_dataloader.batch_size=2')
     parser.add_argument(
+        '--precision', choices=['fp32', 'bf16', 'fp16'], default=None,
+        help='run the network at this precision (mmpse_ext.PrecisionTestLoop: bf16 autocast + '
+        "channels_last on the CPU, fp16 or bf16 on GPUs); default: the config's test_cfg")
+    parser.add_argument(
         '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -88,6 +93,8 @@ def build_test_cfg(args) -> Config:
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
+    if args.precision is not None:
+        cfg.test_cfg = dict(type='mmpse_ext.PrecisionTestLoop', precision=args.precision)
 
     if args.show and args.show_dir:
         raise ValueError('--show and --show-dir cannot be used together')

@@ -54,6 +54,13 @@ def main(out_dir):
                                         'images_per_s', 'peak_memory_gib', 'loss_scale',
                                         'final_loss']))
         print()
+    precision = _load(out_dir, 'infer_precision.json')
+    if precision:
+        print('## Inference precision, image → polygons (PSEDetector, random weights)\n')
+        print(_table(precision['rows'], ['precision', 'config', 'device', 'size', 'ms_per_image',
+                                         'speedup', 'max_logit_diff_rel', 'polygons',
+                                         'matched', 'mean_iou']))
+        print()
     env_path = osp.join(out_dir, 'collect_env.txt')
     if osp.isfile(env_path):
         print('## Environment\n')

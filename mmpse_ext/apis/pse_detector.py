@@ -12,6 +12,8 @@ from .checkpoint_reading import error_summary
 from .image_inputs import collect_images
 from .logits_network import InputNormalisation, PSELogitsNetwork
 from .model_loading import ConfigError, load_config, load_model
+from .scale_options import network_input_cap, with_test_scale
+from .tiled_inference import TiledInference
 from .unreadable_images import UnreadableImageError, unreadable_reason
 
 BACKENDS = ('pytorch', 'onnxruntime')
@@ -157,6 +159,10 @@ class PSEDetector:
         batch_size (int): at most this many images per network call.
         num_threads (int, optional): intra-op threads of ONNX Runtime (PyTorch uses
             ``torch.set_num_threads``); default: the runtime's choice.
+        precision (str): ``'fp32'``, or for ``backend='pytorch'`` ``'bf16'`` (bfloat16
+            autocast, channels_last: the fast choice on CPUs with AVX512-BF16/AMX) or
+            ``'fp16'`` (GPUs); post-processing always gets float32 logits. An int8 model is an
+            ONNX file (``tools/model_converters/quantize_onnx.py``), run with ``'fp32'``.
         on_error (str): what an image file that cannot be read does (empty, truncated, not an
             image, unsupported format): ``'report'`` (default) gives it a :class:`Detection`
             without polygons whose ``error`` says why, and the other images are still
@@ -167,22 +173,37 @@ class PSEDetector:
             image loader says (``color_type='color'`` honours the tag,
             ``'color_ignore_orientation'``, which our configs use as MMOCR's do, ignores it).
             Arrays are used as given.
+        limit_side_len (int, optional): override the test resize's side length
+            (``mmpse_ext.LimitSideResize``); default: the config's (736 for ICDAR2015).
+        limit_type (str, optional): override its rule, ``'min'`` (enlarge the short side to
+            ``limit_side_len``: the recipe's), ``'max'`` (shrink the long side to it: photos,
+            e.g. 960) or ``'resize_long'``; default: the config's. Whatever the rule, the
+            resize's cap (``max_pixels``, ``max_side``) bounds the network input.
+        tile (int, optional): tiled inference (:class:`TiledInference`): an image whose longer
+            side exceeds ``tile`` keeps its own pixel size and the network runs on
+            overlapping ``tile × tile`` tiles (a multiple of 32 within the cap); default: off.
     """
 
     def __init__(self, config: Union[str, Config], weights: str, backend: str = 'pytorch',
                  device: Optional[str] = None, batch_size: int = 1,
                  num_threads: Optional[int] = None, on_error: str = 'report',
-                 exif_orientation: Optional[bool] = None) -> None:
+                 exif_orientation: Optional[bool] = None, limit_side_len: Optional[int] = None,
+                 limit_type: Optional[str] = None, tile: Optional[int] = None,
+                 precision: str = 'fp32') -> None:
         import mmpse_ext  # noqa: F401  (registers our modules even if a config lacks them)
         from mmocr.registry import MODELS
         if backend not in BACKENDS:
             raise ValueError(f'backend must be one of {BACKENDS}, got {backend!r}')
         if int(batch_size) < 1:
             raise ValueError(f'batch_size must be >= 1, got {batch_size}')
+        if backend != 'pytorch' and precision != 'fp32':
+            raise ValueError(f'precision={precision!r} is for the pytorch backend; an int8 ONNX '
+                             'model comes from tools/model_converters/quantize_onnx.py')
         if on_error not in ON_ERROR:
             raise ValueError(f'on_error must be one of {ON_ERROR}, got {on_error!r}')
         self.on_error = on_error
-        self.cfg = load_config(config)
+        self.cfg = with_test_scale(load_config(config), limit_side_len, limit_type)
+        self.tiling = None if tile is None else TiledInference(tile, **network_input_cap(self.cfg))
         self.batch_size = int(batch_size)
         self.file_pipeline, self.array_pipeline = inference_pipelines(self.cfg,
                                                                       exif_orientation)
@@ -197,7 +218,7 @@ class PSEDetector:
             network = PSELogitsNetwork(model)
             self.normalisation = network.normalisation
             self.postprocessor = model.det_head.postprocessor
-            self.backend = TorchLogitsBackend(network, device)
+            self.backend = TorchLogitsBackend(network, device, precision)
         else:
             model_cfg = self.cfg.model
             try:
@@ -251,7 +272,8 @@ class PSEDetector:
                                 f'got {type(item).__name__}')
         return items
 
-    def predict_iter(self, items: Sequence[ImageInput]) -> Iterator[Tuple[int, Detection]]:
+    def predict_iter(self, items: Sequence[ImageInput],
+                     tile: bool = True) -> Iterator[Tuple[int, Detection]]:
         """Yield ``(position, Detection)`` as batches finish (not in input order).
 
         An unreadable file is yielded (with its ``error``) as soon as it is found, before the
@@ -260,7 +282,12 @@ class PSEDetector:
         Args:
             items (Sequence[str | np.ndarray]): image files or arrays (see
                 :meth:`expand_inputs`).
+            tile (bool): with the detector's ``tile`` set, tile the images larger than a tile;
+                False: every image through the test pipeline.
         """
+        if tile and self.tiling is not None:
+            yield from self.tiling.predict_iter(self, items)
+            return
         unreadable: List[Tuple[int, UnreadableImageError]] = []
         for batch in self.batches(items, unreadable):
             yield from self._unreadable_detections(unreadable)

@@ -1,4 +1,4 @@
-"""ICDAR2015 text detection dataset reading any of the three annotation formats."""
+"""ICDAR2015 text detection dataset; also reads CTW1500 and Total-Text (see TextDetDataset)."""
 import logging
 import os.path as osp
 from collections import Counter
@@ -9,15 +9,17 @@ from mmocr.datasets import OCRDataset
 from PIL import Image
 
 from ..registry import DATASETS
-from .parsers import (EVALUATION_IGNORE_TRANSCRIPTIONS, IGNORE_TRANSCRIPTIONS, BadDataLog,
-                      InstanceRules, read_icdar_gt_dir, read_mmocr_json, read_paddle_label_file)
+from .parsers import (EVALUATION_IGNORE_TRANSCRIPTIONS, IGNORE_TRANSCRIPTIONS, TOTALTEXT_DONT_CARE,
+                      BadDataLog, InstanceRules, read_ctw1500_dir, read_icdar_gt_dir,
+                      read_mmocr_json, read_paddle_label_file, read_totaltext_dir)
 
 #: The seed's PaddleOCR layout.
 DEFAULT_DATA_ROOT = '/home/datasets/ICDAR2015/text_localization'
 
 #: Per format and split: the annotation source (file or directory) and the image directory
 #: (``''`` = paths in the annotation file are relative to ``data_root``). Names follow
-#: PaddleOCR's doc, the official ICDAR2015 release and MMOCR's dataset preparer.
+#: PaddleOCR's doc, the official ICDAR2015 release and MMOCR's dataset preparer; for CTW1500 and
+#: Total-Text, the folders of their released archives (docs/recipe.md).
 FORMAT_DEFAULTS = {
     'paddle': {
         'train': dict(ann_file='train_icdar2015_label.txt', img_dir=''),
@@ -32,7 +34,27 @@ FORMAT_DEFAULTS = {
         'train': dict(ann_file='textdet_train.json', img_dir=''),
         'test': dict(ann_file='textdet_test.json', img_dir=''),
     },
+    'ctw1500': {
+        'train': dict(ann_file='ctw1500_train_labels', img_dir='train_images'),
+        'test': dict(ann_file='gt_ctw1500', img_dir='test_images'),
+    },
+    'totaltext': {
+        'train': dict(ann_file='txt_format/Train', img_dir='Images/Train'),
+        'test': dict(ann_file='txt_format/Test', img_dir='Images/Test'),
+    },
 }
+
+#: Formats with one annotation file per image: ``ann_file`` is a folder, ``img_dir`` the
+#: image folder (paths are not listed in the annotation).
+DIRECTORY_FORMATS = ('icdar', 'ctw1500', 'totaltext')
+
+#: Don't-care transcriptions of the curved-text releases, in training and evaluation alike:
+#: what MMOCR's dataset preparer (``CTW1500AnnParser``, ``TotaltextTextDetAnnParser``) marks
+#: ``ignore``.
+FORMAT_DONT_CARE_TEXTS = {'ctw1500': ('###', ), 'totaltext': (TOTALTEXT_DONT_CARE, )}
+
+#: ``metainfo['dataset_name']`` per format (MMOCR's preparer names).
+FORMAT_DATASET_NAMES = {'ctw1500': 'ctw1500', 'totaltext': 'totaltext'}
 
 #: Metainfo for what the annotation does not say (an MMOCR JSON's own ``metainfo`` comes first,
 #: the ``metainfo`` argument before both): MMOCR's dataset preparer writes these for ICDAR2015.
@@ -42,7 +64,7 @@ DEFAULT_METAINFO = dict(
 
 @DATASETS.register_module()
 class ICDAR2015Dataset(OCRDataset):
-    """ICDAR2015 (or any data in its formats) as an mmocr ``OCRDataset``.
+    """ICDAR2015 (or any data in its formats), CTW1500 or Total-Text as an mmocr ``OCRDataset``.
 
     ``data_list`` entries: ``img_path``, ``height``, ``width``, ``instances`` =
     ``[dict(polygon=[x1, y1, ...], bbox=[x1, y1, x2, y2], bbox_label=0, ignore=bool,
@@ -66,12 +88,15 @@ class ICDAR2015Dataset(OCRDataset):
 
     Args:
         data_root (str): Dataset root; every default path below is relative to it.
-        ann_format (str): ``'paddle'`` (label txt), ``'icdar'`` (``gt_img_N.txt`` files) or
-            ``'mmocr'`` (``textdet_*.json``).
+        ann_format (str): ``'paddle'`` (label txt), ``'icdar'`` (``gt_img_N.txt`` files),
+            ``'mmocr'`` (``textdet_*.json``), ``'ctw1500'`` (``NNNN.xml`` training labels,
+            ``NNNN.txt`` test labels or the older ``text_label_curve`` files) or
+            ``'totaltext'`` (``poly_gt_imgN.txt``).
         split (str): ``'train'`` or ``'test'``; selects the default file names.
-        ann_file (str, optional): Override the annotation file (directory for ``'icdar'``).
-        img_dir (str, optional): Override the image directory (``'icdar'``) or the root the
-            annotation's image paths are relative to (``'paddle'``/``'mmocr'``).
+        ann_file (str, optional): Override the annotation file (the folder of per-image files
+            for ``'icdar'``, ``'ctw1500'``, ``'totaltext'``).
+        img_dir (str, optional): Override the image directory (per-image formats) or the root
+            the annotation's image paths are relative to (``'paddle'``/``'mmocr'``).
         filter_empty (bool, optional): Drop images with no instance at all (after dropping bad
             ones). Defaults to ``not test_mode``.
         check_images (bool): Skip (and count) images that are missing or whose header cannot
@@ -79,7 +104,8 @@ class ICDAR2015Dataset(OCRDataset):
         min_polygon_area (float): Polygons smaller than this (pixels²) are degenerate.
         dont_care_texts (Sequence[str], optional): Transcriptions that mark don't-care regions.
             Defaults to ``('###',)`` in test mode (the official protocol) and ``('###', '*')``
-            in training (PaddleOCR's label encoder).
+            in training (PaddleOCR's label encoder); for CTW1500 ``('###',)`` and for
+            Total-Text ``('#',)`` in both (the releases' conventions, as MMOCR reads them).
         test_mode (bool, optional): Defaults to ``split == 'test'``.
         **kwargs: ``pipeline``, ``indices``, ``serialize_data``, ``lazy_init``,
             ``max_refetch``, ``metainfo`` as in mmengine's ``BaseDataset``.
@@ -104,9 +130,11 @@ class ICDAR2015Dataset(OCRDataset):
             raise ValueError(f"split must be 'train' or 'test', got {split!r}")
         for key in ('data_prefix', 'filter_cfg'):
             if key in kwargs:
-                raise ValueError(f'ICDAR2015Dataset does not take {key!r}; use img_dir / '
+                raise ValueError(f'{type(self).__name__} does not take {key!r}; use img_dir / '
                                  'filter_empty')
         defaults = FORMAT_DEFAULTS[ann_format][split]
+        if dont_care_texts is None:
+            dont_care_texts = FORMAT_DONT_CARE_TEXTS.get(ann_format)
         self.ann_format = ann_format
         self.split = split
         self.check_images = check_images
@@ -141,14 +169,24 @@ class ICDAR2015Dataset(OCRDataset):
                 f'annotation {self.ann_file!r} not found (data_root={self.data_root!r}); set '
                 'data_root / ann_file, e.g. --cfg-options train_dataloader.dataset.data_root=..')
         rules = self.instance_rules
+        if self.ann_format in DIRECTORY_FORMATS and not osp.isdir(self.ann_file):
+            raise NotADirectoryError(
+                f'{type(self).__name__}(ann_format={self.ann_format!r}): ann_file '
+                f'{self.ann_file!r} must be the folder of per-image annotation files')
         if self.ann_format == 'paddle':
             entries = read_paddle_label_file(self.ann_file, img_root, log, rules)
         elif self.ann_format == 'icdar':
             entries = read_icdar_gt_dir(self.ann_file, img_root, log, rules)
+        elif self.ann_format == 'ctw1500':
+            entries = read_ctw1500_dir(self.ann_file, img_root, log, rules)
+        elif self.ann_format == 'totaltext':
+            entries = read_totaltext_dir(self.ann_file, img_root, log, rules)
         else:
             file_metainfo, entries = read_mmocr_json(self.ann_file, img_root, log, rules)
             for key, value in file_metainfo.items():
                 self._metainfo.setdefault(key, value)
+        if self.ann_format in FORMAT_DATASET_NAMES:
+            self._metainfo.setdefault('dataset_name', FORMAT_DATASET_NAMES[self.ann_format])
         for key, value in DEFAULT_METAINFO.items():
             self._metainfo.setdefault(key, value)
 

@@ -33,6 +33,15 @@ default_hooks = dict(
 randomness = dict(seed=0)
 """
 
+# The same model at random: no data, no training.
+SMALL_CONFIG = """
+_base_ = [{demo!r}]
+model = dict(
+    backbone=dict(base_channels=8, stem_channels=8),
+    neck=dict(in_channels=[8, 16, 32, 64], out_channels=16),
+    det_head=dict(in_channels=64, hidden_dim=16))
+"""
+
 
 def run_python(args, timeout=900):
     """Run ``python args...`` in the repository; returns the CompletedProcess."""
@@ -81,3 +90,24 @@ def exported_model(trained_model, tmp_path_factory):
     result = run_python(['tools/model_converters/export_onnx.py', config, checkpoint, onnx_file])
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     return config, checkpoint, onnx_file, result.stdout
+
+
+@pytest.fixture(scope='session')
+def random_small_model(tmp_path_factory):
+    """(config path, checkpoint path) of the CPU demo's model at 8 px base width with seeded
+    random weights: for tests of what surrounds the network (seconds, no training)."""
+    import torch
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmocr.registry import MODELS
+
+    import mmpse_ext  # noqa: F401
+    folder = tmp_path_factory.mktemp('random_small_model')
+    config = osp.join(str(folder), 'small_demo.py')
+    with open(config, 'w') as f:
+        f.write(SMALL_CONFIG.format(demo=DEMO_CONFIG))
+    init_default_scope('mmocr')
+    torch.manual_seed(0)
+    checkpoint = osp.join(str(folder), 'random.pth')
+    torch.save(MODELS.build(Config.fromfile(config).model).state_dict(), checkpoint)
+    return config, checkpoint

@@ -18,8 +18,11 @@ CONFIGS = osp.join(REPO, 'configs')
 FLAGSHIP = osp.join(CONFIGS, 'pse_r50vd_icdar15.py')
 PAPER = osp.join(CONFIGS, 'pse_r50vd_icdar15_paper.py')
 DEMO = osp.join(CONFIGS, 'pse_r18_synthetic_demo.py')
-ALL = [FLAGSHIP, PAPER, DEMO]
-IDS = ['flagship', 'paper', 'demo']
+CTW1500 = osp.join(CONFIGS, 'pse_r50vd_ctw1500.py')
+TOTALTEXT = osp.join(CONFIGS, 'pse_r50vd_totaltext.py')
+CURVED_DEMO = osp.join(CONFIGS, 'pse_r18_synthetic_curved_demo.py')
+ALL = [FLAGSHIP, PAPER, DEMO, CTW1500, TOTALTEXT, CURVED_DEMO]
+IDS = ['flagship', 'paper', 'demo', 'ctw1500', 'totaltext', 'curved_demo']
 
 
 pytestmark = pytest.mark.usefixtures('single_thread')
@@ -216,7 +219,8 @@ def test_sync_bn_conversion_keeps_the_neck_momentum():
     assert converted.backbone.stem[1].momentum == 0.1
 
 
-@pytest.mark.parametrize('config_path', [FLAGSHIP, PAPER], ids=['flagship', 'paper'])
+@pytest.mark.parametrize('config_path', [FLAGSHIP, PAPER, CTW1500, TOTALTEXT],
+                         ids=['flagship', 'paper', 'ctw1500', 'totaltext'])
 def test_best_checkpoint_key_is_what_the_metric_reports(config_path):
     from mmocr.structures import TextDetDataSample
     from mmengine.structures import InstanceData

@@ -1,5 +1,5 @@
-"""Shared fixtures for the data tests: a tiny synthetic ICDAR2015 set, geometry helpers and
-PaddleOCR's own target and crop code (the reference for the recipe's defaults)."""
+"""Shared fixtures for the data tests: tiny synthetic ICDAR2015 and curved-text sets, geometry
+helpers and PaddleOCR's own target and crop code (the reference for the recipe's defaults)."""
 import importlib.util
 import os.path as osp
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from mmengine.registry import DefaultScope
 
-from mmpse_ext.datasets.synthetic import make_synthetic_icdar2015
+from mmpse_ext.datasets.synthetic import make_synthetic_curved, make_synthetic_icdar2015
 from mmpse_ext.datasets.transforms._utils.polygon_raster import fill_polygons
 
 
@@ -17,6 +17,16 @@ def synthetic_root(tmp_path_factory):
     root = tmp_path_factory.mktemp('synthetic_icdar2015')
     make_synthetic_icdar2015(str(root), num_train=6, num_test=2, size_range=(160, 240), seed=3,
                              progress=lambda line: None)
+    return root
+
+
+@pytest.fixture(scope='session')
+def curved_root(tmp_path_factory):
+    """4 train + 2 test synthetic curved-text images of 200-280 px, in the CTW1500 and
+    Total-Text layouts."""
+    root = tmp_path_factory.mktemp('synthetic_curved')
+    make_synthetic_curved(str(root), num_train=4, num_test=2, size_range=(200, 280), seed=2,
+                          progress=lambda line: None)
     return root
 
 

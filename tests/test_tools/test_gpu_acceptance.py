@@ -10,7 +10,7 @@ import pytest
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 STAGES = ['environment', 'wheels', 'imgaug', 'build', 'op_check', 'collect_env',
-          'needs_cuda_tests', 'decode_bench', 'train_bench']
+          'needs_cuda_tests', 'decode_bench', 'train_bench', 'infer_precision']
 
 
 @pytest.mark.slow
@@ -28,7 +28,8 @@ def test_dry_run_passes_every_stage_or_says_why_it_skips(tmp_path):
         assert stage in rows, stage
     assert rows['wheels'] == rows['build'] == 'skipped'
     assert 'dry run' in summary.split('| wheels |')[1].splitlines()[0]
-    for stage in ('environment', 'op_check', 'collect_env', 'decode_bench', 'train_bench'):
+    for stage in ('environment', 'op_check', 'collect_env', 'decode_bench', 'train_bench',
+                  'infer_precision'):
         assert rows[stage] == 'ok', stage
     assert 'every needs_cuda test is skipped' in summary
 
@@ -40,3 +41,8 @@ def test_dry_run_passes_every_stage_or_says_why_it_skips(tmp_path):
     assert op_check['cuda_kernel'] is False and op_check['rows'][0]['instances'] > 0
     assert 'mmpse_ext._C kernels: CPU only' in (out / 'collect_env.txt').read_text()
     assert '## Training steps, flagship model' in summary
+    precision = json.loads((out / 'infer_precision.json').read_text())
+    fp32, bf16 = precision['rows']
+    assert (fp32['precision'], bf16['precision']) == ('fp32', 'bf16')
+    assert bf16['max_logit_diff_rel'] < 0.05  # bfloat16 rounding, not a broken path
+    assert '## Inference precision' in summary

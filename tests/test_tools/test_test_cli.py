@@ -77,3 +77,9 @@ def test_show_dir_needs_visualization_hook(test_tool, files, tmp_path):
         'default_hooks = dict()'))
     with pytest.raises(RuntimeError, match='default_hooks.visualization'):
         build(test_tool, str(cfg), files[1], '--show-dir', '/tmp/vis')
+
+
+def test_precision_selects_our_test_loop(test_tool, files):
+    cfg = build(test_tool, *files, '--precision', 'bf16')
+    assert cfg.test_cfg == dict(type='mmpse_ext.PrecisionTestLoop', precision='bf16')
+    assert 'test_cfg' not in build(test_tool, *files)  # default: the config's own loop

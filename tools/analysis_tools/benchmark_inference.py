@@ -1,6 +1,7 @@
 #!/usr/bin/env python
-"""Benchmark image → polygons on CPU at 736×1280: our PSENet on PyTorch and on ONNX Runtime
-against MMOCR 1.0.1's stock PSENet (ResNet50 + FPNF + its PSEPostprocessor).
+"""Benchmark image → polygons on CPU at 736×1280: our PSENet on PyTorch (fp32 and bf16) and on
+ONNX Runtime (fp32 and int8) against MMOCR 1.0.1's stock PSENet (ResNet50 + FPNF + its
+PSEPostprocessor).
 
     python tools/analysis_tools/benchmark_inference.py [--images 3] [--threads 1 2]
 
@@ -14,6 +15,12 @@ ground truth (``mmpse_ext.PSETargets``), area-averaged to 1/4 resolution and map
 ±6 (soft edges). Images: synthetic scenes (``mmpse_ext.datasets.synthetic.make_scene``),
 736×1280, the flagship's test size, so no resize is timed.
 
+Reduced precision: *bf16* = ``TorchLogitsBackend(precision='bf16')`` (bfloat16 autocast,
+channels_last, float32 logits), what ``PSEDetector(..., precision='bf16')`` runs; *int8* = the
+ONNX file quantized by ``mmpse_ext.apis.quantize_onnx`` (calibrated on the timed scenes; the
+cost does not depend on the ranges). Targets at one thread, image → polygons: bf16 >= 3x and
+int8 >= 4.5x MMOCR's total (printed PASS/FAIL; the exit status does not depend on them).
+
 Timed per image, each after one warm-up call: *network* = normalisation + backbone + neck +
 head (MMOCR's ``data_preprocessor`` + ``extract_feat`` + ``det_head``), *post* = 1/4 logits →
 polygons in original coordinates (our ``PSEPostprocessor``: ×4 upsampling + ``pse_ext`` op +
@@ -22,6 +29,7 @@ instance). Threads: ``torch.set_num_threads`` and ONNX Runtime's ``intra_op_num_
 Prints medians over the images, ratios MMOCR / ours, and the load average before and after.
 """
 import argparse
+import copy
 import os
 import os.path as osp
 import statistics
@@ -38,6 +46,9 @@ OUR_CONFIG = osp.join(REPO, 'configs', 'pse_r50vd_icdar15.py')
 MMOCR_CONFIG = osp.join('textdet', 'psenet', 'psenet_resnet50_fpnf_600e_icdar2015.py')
 HEIGHT, WIDTH = 736, 1280
 LOGIT_MAGNITUDE = 6.0
+# MMOCR total / ours total at one thread
+TARGETS = dict(ours_bf16=3.0, ours_int8=4.5)
+ROWS = ('ours_pytorch', 'ours_bf16', 'ours_onnxruntime', 'ours_int8', 'mmocr')
 
 
 def parse_args(argv=None):
@@ -93,15 +104,15 @@ def median_ms(fn, inputs) -> float:
     return statistics.median(times)
 
 
-def build_models(onnx_dir: str):
-    """Our network + post-processor, its ONNX file, and MMOCR's PSENet."""
+def build_models(onnx_dir: str, calib_dir: str):
+    """Our network + post-processor, its ONNX file and int8 ONNX file, and MMOCR's PSENet."""
     import mmocr
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmocr.registry import MODELS
 
     import mmpse_ext  # noqa: F401
-    from mmpse_ext.apis import PSELogitsNetwork, export_onnx
+    from mmpse_ext.apis import PSELogitsNetwork, export_onnx, quantize_onnx
     init_default_scope('mmocr')
     torch.manual_seed(0)
     ours = MODELS.build(Config.fromfile(OUR_CONFIG).model).eval()
@@ -110,20 +121,29 @@ def build_models(onnx_dir: str):
     start = time.perf_counter()
     export_onnx(network, onnx_file)
     print(f'exported {osp.basename(OUR_CONFIG)} to ONNX in {time.perf_counter() - start:.0f} s')
+    int8_file = osp.join(onnx_dir, 'pse_r50vd_int8.onnx')
+    start = time.perf_counter()
+    quantize_onnx(OUR_CONFIG, onnx_file, int8_file, [calib_dir], max_images=2)
+    print(f'quantized it to int8 in {time.perf_counter() - start:.0f} s')
     mmocr_cfg = Config.fromfile(osp.join(osp.dirname(mmocr.__file__), '.mim', 'configs',
                                          MMOCR_CONFIG))
     theirs = MODELS.build(mmocr_cfg.model).eval()
-    return network, ours.det_head.postprocessor, onnx_file, theirs
+    return network, ours.det_head.postprocessor, onnx_file, int8_file, theirs
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from mmpse_ext.apis import OnnxRuntimeLogitsBackend
+    from mmpse_ext.apis import OnnxRuntimeLogitsBackend, TorchLogitsBackend
     load_before = os.getloadavg()
     print(f'torch {torch.__version__}, {os.cpu_count()} CPUs, load average {load_before}')
     scenes = make_images(args.images, args.seed)
     with tempfile.TemporaryDirectory() as onnx_dir:
-        network, our_post, onnx_file, theirs = build_models(onnx_dir)
+        calib_dir = osp.join(onnx_dir, 'calib')
+        os.makedirs(calib_dir)
+        for index, (image, _, _) in enumerate(scenes[:2]):
+            cv2.imwrite(osp.join(calib_dir, f'{index}.png'), image)
+        network, our_post, onnx_file, int8_file, theirs = build_models(onnx_dir, calib_dir)
+        bf16_backend = TorchLogitsBackend(copy.deepcopy(network), 'cpu', precision='bf16')
         num_kernels = theirs.det_head.out_conv.out_channels if hasattr(
             theirs.det_head, 'out_conv') else 7
         images = [torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))
@@ -154,29 +174,40 @@ def main(argv=None) -> int:
         for threads in args.threads:
             torch.set_num_threads(threads)
             ort_backend = OnnxRuntimeLogitsBackend(onnx_file, 'cpu', num_threads=threads)
+            int8_backend = OnnxRuntimeLogitsBackend(int8_file, 'cpu', num_threads=threads)
             with torch.inference_mode():
                 net = dict(
                     ours_pytorch=median_ms(network, float_images),
+                    ours_bf16=median_ms(bf16_backend, float_images),
                     ours_onnxruntime=median_ms(ort_backend, float_images),
+                    ours_int8=median_ms(int8_backend, float_images),
                     mmocr=median_ms(their_net_fn, images))
                 post_ours = median_ms(our_post_fn, logits)
-                post = dict(ours_pytorch=post_ours, ours_onnxruntime=post_ours,
-                            mmocr=median_ms(their_post_fn, logits))
+                post = {key: post_ours for key in ROWS}
+                post['mmocr'] = median_ms(their_post_fn, logits)
             rows.append((threads, net, post))
 
     print(f'\nmedian ms per image ({HEIGHT}x{WIDTH}, CPU); ratio = MMOCR / this row')
     header = (f'{"threads":>7}  {"implementation":<34}{"network":>9}{"post":>9}{"total":>9}'
               f'{"ratio net":>11}{"ratio post":>11}{"ratio total":>12}')
     print(header)
-    labels = dict(ours_pytorch='ours, PyTorch', ours_onnxruntime='ours, ONNX Runtime',
+    labels = dict(ours_pytorch='ours, PyTorch fp32', ours_bf16='ours, PyTorch bf16',
+                  ours_onnxruntime='ours, ONNX Runtime fp32', ours_int8='ours, ONNX Runtime int8',
                   mmocr='MMOCR 1.0.1 PSENet (R50 + FPNF)')
+    verdicts = []
     for threads, net, post in rows:
         their_total = net['mmocr'] + post['mmocr']
-        for key in ('ours_pytorch', 'ours_onnxruntime', 'mmocr'):
+        for key in ROWS:
             total = net[key] + post[key]
             print(f'{threads:>7}  {labels[key]:<34}{net[key]:>9.0f}{post[key]:>9.1f}'
                   f'{total:>9.0f}{net["mmocr"] / net[key]:>10.2f}x'
                   f'{post["mmocr"] / post[key]:>10.2f}x{their_total / total:>11.2f}x')
+            if threads == 1 and key in TARGETS:
+                ratio = their_total / total
+                verdicts.append(f'{"PASS" if ratio >= TARGETS[key] else "FAIL"}: '
+                                f'{labels[key]}, 1 thread, image -> polygons {ratio:.2f}x '
+                                f'MMOCR (target >= {TARGETS[key]}x)')
+    print('\n' + '\n'.join(verdicts) if verdicts else '\n(no 1-thread row: targets not checked)')
     print(f'\nload average before {load_before}, after {os.getloadavg()}')
     return 0
 

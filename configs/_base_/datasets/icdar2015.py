@@ -16,8 +16,17 @@ train_max_angle = 10             # degrees, image size kept (IaaAugment Affine r
 train_min_short_side = 640       # enlarge before target generation (MakePseGt size)
 train_crop_size = (640, 640)     # (w, h) of RandomCropImgMask's window
 train_text_crop_prob = 5 / 8     # RandomCropImgMask draws uniformly with p = 3/8
-test_min_short_side = 736
+# Test resize, mmpse_ext.LimitSideResize (PaddleOCR's DetResizeForTest vocabulary): the recipe
+# enlarges a short side below 736 to 736 ('min'); 'max' shrinks a long side above the length
+# (photos: 960). Sides rounded to multiples of 32. Then the network-input cap, whatever the
+# rule (peak memory per size: docs/benchmarks.md). From the command line, e.g.
+#   --cfg-options test_dataloader.dataset.pipeline.1.limit_type=max \
+#                 test_dataloader.dataset.pipeline.1.limit_side_len=960
+test_limit_side_len = 736
+test_limit_type = 'min'
 test_size_divisor = 32
+test_max_pixels = 4096 * 1024
+test_max_side = 4096
 
 pack_meta_keys = ('img_path', 'ori_shape', 'img_shape', 'scale_factor')
 
@@ -47,8 +56,9 @@ train_pipeline = [
 # coordinates; the resize records scale_factor for mapping predictions back.
 test_pipeline = [
     dict(type='LoadImageFromFile', color_type='color_ignore_orientation'),
-    dict(type='mmpse_ext.MinShortSideResize', min_short_side=test_min_short_side,
-         size_divisor=test_size_divisor),
+    dict(type='mmpse_ext.LimitSideResize', limit_side_len=test_limit_side_len,
+         limit_type=test_limit_type, size_divisor=test_size_divisor,
+         max_pixels=test_max_pixels, max_side=test_max_side),
     dict(type='LoadOCRAnnotations', with_polygon=True, with_bbox=True, with_label=True),
     dict(type='mmpse_ext.PackPSEInputs', meta_keys=pack_meta_keys),
 ]

@@ -11,7 +11,7 @@ icdar2015_ann_format = 'paddle'
 train_min_short_side = 320
 train_crop_size = (320, 320)
 train_scale_range = (0.75, 1.5)  # the synthetic words are already small on small images
-test_min_short_side = 320
+test_limit_side_len = 320
 test_size_divisor = 32
 
 # the demo's targets: whole-word text map, only trained rates decide what is ignored, don't-care
@@ -39,8 +39,9 @@ train_pipeline = [
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile', color_type='color_ignore_orientation'),
-    dict(type='mmpse_ext.MinShortSideResize', min_short_side=test_min_short_side,
-         size_divisor=test_size_divisor),
+    dict(type='mmpse_ext.LimitSideResize', limit_side_len=test_limit_side_len,
+         limit_type={{_base_.test_limit_type}}, size_divisor=test_size_divisor,
+         max_pixels={{_base_.test_max_pixels}}, max_side={{_base_.test_max_side}}),
     dict(type='LoadOCRAnnotations', with_polygon=True, with_bbox=True, with_label=True),
     dict(type='mmpse_ext.PackPSEInputs', meta_keys={{_base_.pack_meta_keys}}),
 ]

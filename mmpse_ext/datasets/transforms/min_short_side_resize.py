@@ -20,12 +20,12 @@ class MinShortSideResize(BaseTransform):
       ``MakePseGt`` resize: an image whose short side is below 640 is scaled by
       ``s = 640 / short`` with ``cv2.resize(fx=s, fy=s)`` and the polygons and boxes are
       multiplied by ``s`` (``scale_factor = (s, s)``); larger images are untouched;
-    - testing: ``MinShortSideResize(min_short_side=736, size_divisor=32)``: enlarge to 736 if
-      needed, then round *both* sides to the nearest multiple of 32 (at least 32), so the
-      aspect ratio may change slightly (PaddleOCR's ``DetResizeForTest``, ``limit_type='min'``).
-      This is mmocr's ``Resize`` to that size, which records the realised
-      ``scale_factor = (new_w / w, new_h / h)`` so predictions map back to the original image
-      (test pipelines load annotations after this transform, as in MMOCR).
+    - with ``size_divisor``, e.g. ``MinShortSideResize(min_short_side=736, size_divisor=32)``:
+      enlarge to 736 if needed, then round *both* sides to the nearest multiple of 32 (at
+      least 32), so the aspect ratio may change slightly; mmocr's ``Resize`` to that size
+      records the realised ``scale_factor = (new_w / w, new_h / h)``. This was the recipe's
+      test resize; the configs now use :class:`LimitSideResize` (``limit_type='min'``), which
+      gives the same sizes and adds PaddleOCR's other rules and a network-input cap.
 
     Required keys: ``img``. Modified keys: ``img``, ``img_shape``, ``gt_polygons``,
     ``gt_bboxes``. Added keys: ``scale``, ``scale_factor``, ``keep_ratio``.

@@ -28,8 +28,12 @@ class TextAwareRandomCrop(BaseTransform):
     - ``crop_range='overlap'``: uniform among the starts whose window overlaps
       ``[first, last]``, so the text-aware draw always shows text.
 
-    No padding: if the image is smaller than the crop along an axis, that axis is kept whole —
-    put ``MinShortSideResize`` (>= the crop size) before it.
+    No padding by default: if the image is smaller than the crop along an axis, that axis is
+    kept whole — put ``MinShortSideResize`` (>= the crop size) before it (Paddle's recipe).
+    ``pad=True`` is the official PSENet's ``random_crop_padding`` instead (its CTW1500 and
+    Total-Text recipes scale the short side down to 0.7 x the crop): the window is padded at
+    the bottom and right to ``crop_size`` with zeros in the image and in every map, the
+    training mask included, so the padding is left out of the loss.
 
     The text extent comes from the text map ``gt_kernels[0]`` when targets were already made
     (Paddle's order: targets, then crop; Paddle's text map holds every polygon, ``###``
@@ -49,10 +53,12 @@ class TextAwareRandomCrop(BaseTransform):
         crop_size (int | tuple[int, int]): ``(width, height)`` of the window (mmcv order).
         text_crop_prob (float): Probability of the text-aware draw.
         crop_range (str): ``'paddle'`` or ``'overlap'`` (above).
+        pad (bool): Pad a smaller window to ``crop_size`` (above). Default False.
     """
 
     def __init__(self, crop_size: Union[int, Tuple[int, int]] = 640,
-                 text_crop_prob: float = 5.0 / 8.0, crop_range: str = 'paddle') -> None:
+                 text_crop_prob: float = 5.0 / 8.0, crop_range: str = 'paddle',
+                 pad: bool = False) -> None:
         crop_w, crop_h = (crop_size, crop_size) if isinstance(crop_size, int) else crop_size
         if crop_w <= 0 or crop_h <= 0:
             raise ValueError(f'crop_size must be positive, got {crop_size}')
@@ -63,6 +69,7 @@ class TextAwareRandomCrop(BaseTransform):
         self.crop_size = (int(crop_w), int(crop_h))
         self.text_crop_prob = float(text_crop_prob)
         self.crop_range = crop_range
+        self.pad = bool(pad)
 
     @staticmethod
     def text_extent(results: dict) -> Optional[Tuple[int, int, int, int]]:
@@ -138,6 +145,8 @@ class TextAwareRandomCrop(BaseTransform):
                 results[key] = np.ascontiguousarray(results[key][..., y:y + crop_h, x:x + crop_w])
         results['img_shape'] = (crop_h, crop_w)
         results['crop_offset'] = (x, y)
+        if self.pad and (crop_w, crop_h) != self.crop_size:
+            self._pad_to_crop_size(results)
         if results.get('gt_polygons') is not None:
             shift = np.array([x, y], dtype=np.float32)
             polygons = [(np.asarray(p, np.float32).reshape(-1, 2) - shift).reshape(-1)
@@ -149,6 +158,22 @@ class TextAwareRandomCrop(BaseTransform):
                            (boxes[:, 0] < crop_w) & (boxes[:, 1] < crop_h))
         return results
 
+    def _pad_to_crop_size(self, results: dict) -> None:
+        """Zero-pad image and maps at the bottom/right to ``crop_size`` (in place)."""
+        pad_w, pad_h = self.crop_size
+        img = results['img']
+        padded = np.zeros((pad_h, pad_w) + img.shape[2:], img.dtype)
+        padded[:img.shape[0], :img.shape[1]] = img
+        results['img'] = padded
+        for key in MAP_KEYS:
+            if key in results:
+                value = results[key]
+                out = np.zeros(value.shape[:-2] + (pad_h, pad_w), value.dtype)
+                out[..., :value.shape[-2], :value.shape[-1]] = value
+                results[key] = out
+        results['img_shape'] = (pad_h, pad_w)
+
     def __repr__(self) -> str:
         return f'{type(self).__name__}(crop_size={self.crop_size}, ' \
-               f'text_crop_prob={self.text_crop_prob}, crop_range={self.crop_range!r})'
+               f'text_crop_prob={self.text_crop_prob}, crop_range={self.crop_range!r}, ' \
+               f'pad={self.pad})'
