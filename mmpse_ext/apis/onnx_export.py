@@ -9,8 +9,9 @@ instead, with the same dynamic axes (``dynamic_axes``, opset 17); the ONNX Runti
 holds for either. That exporter cannot give a ceil-mode pooling a dynamic input size (ResNet-vd's
 shortcut ``AvgPool2d(2, 2, ceil_mode=True)``); such pools, whose window equals their stride and
 which have no padding, are exported in floor mode, which is the same operation on the even sizes
-they see (H and W are multiples of 32, the pools sit at strides 4 to 16). Post-processing is not a graph: it stays in the ``pse_ext`` op, fed by the ONNX
-Runtime outputs (:class:`~mmpse_ext.apis.PSEDetector`).
+they see (H and W are multiples of 32, the pools sit at strides 4 to 16). Post-processing is not
+a graph: it stays in the ``pse_ext`` op, fed by the ONNX Runtime outputs
+(:class:`~mmpse_ext.apis.PSEDetector`).
 """
 import contextlib
 import inspect
