@@ -4,21 +4,31 @@ The CUDA kernels are compiled whenever torch has CUDA, a GPU is visible and nvcc
 (``$CUDA_HOME/bin/nvcc``, else ``nvcc`` on ``PATH``), or when ``FORCE_CUDA=1`` (e.g. on a build
 machine without a GPU); otherwise a CPU-only extension is built, and CUDA tensors are decoded on
 the host. The decision and its reason are printed, and recorded with the versions the extension
-is built against in the generated module ``mmpse_ext/ops/_build_info.py`` (read by
-``python tools/analysis_tools/collect_env.py``). torch's BuildExtension picks the C++ standard and honours
-``MAX_JOBS`` and ``TORCH_CUDA_ARCH_LIST``; ``DEBUG=1`` builds without optimisation and with
-symbols.
+is built against in the generated module ``mmpse_ext/ops/_build_info.py``, written next to the
+built library (read by ``python tools/analysis_tools/collect_env.py``; a library built against
+another torch than the loaded one is refused at import). torch's BuildExtension picks the C++
+standard and honours ``MAX_JOBS`` and ``TORCH_CUDA_ARCH_LIST``; ``DEBUG=1`` builds without
+optimisation and with symbols.
+
+The extension must be compiled against the torch it will run with, so the build uses the torch
+installed in the target environment: ``pip install --no-build-isolation --no-deps .`` (README).
+A build in an isolated environment (pip's build isolation, ``python -m build``), whose torch
+would not be the user's, stops with one line naming that command.
 """
 import glob
 import os
 import pprint
 import shutil
 import subprocess
+import sys
 
 from setuptools import find_packages, setup
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
-BUILD_INFO_PATH = os.path.join(ROOT, 'mmpse_ext', 'ops', '_build_info.py')
+BUILD_INFO_RELPATH = os.path.join('ops', '_build_info.py')  # inside the package directory
+INSTALL_COMMAND = 'pip install --no-build-isolation --no-deps .'
+# Path parts of the throw-away environments of pip's build isolation and of `python -m build`.
+ISOLATED_BUILD_MARKERS = ('pip-build-env-', 'build-env-')
 
 
 def read_version() -> str:
@@ -73,14 +83,36 @@ def cuda_arch_flags():
         return [f'unknown ({error})']
 
 
-def write_build_info(info: dict) -> None:
-    with open(BUILD_INFO_PATH, 'w') as f:
+def import_build_torch():
+    """The torch to compile against: the target environment's; exit with one line otherwise."""
+    try:
+        import torch
+    except ImportError:
+        sys.exit('mmpse_ext: the extension is compiled against the torch of the environment it '
+                 'is installed into, and this build sees none: install torch (2.0 .. 2.14) '
+                 f'first, then run `{INSTALL_COMMAND}`')
+    check_not_isolated(torch.__version__, torch.__file__)
+    return torch
+
+
+def check_not_isolated(torch_version: str, torch_file: str) -> None:
+    """Exit with one line if torch comes from an isolated build environment (not the user's)."""
+    parts = os.path.normpath(torch_file).split(os.sep)
+    if any(part.startswith(ISOLATED_BUILD_MARKERS) for part in parts):
+        sys.exit(f'mmpse_ext: this build uses torch {torch_version} from an isolated build '
+                 f'environment ({os.path.dirname(torch_file)}), and an extension compiled '
+                 'against it would not load beside the torch you run: build against the '
+                 f'installed torch with `{INSTALL_COMMAND}`')
+
+
+def write_build_info(path: str, info: dict) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'w') as f:
         f.write('"""How mmpse_ext._C was built; written by setup.py (not tracked by git)."""\n')
         f.write(f'BUILD_INFO = {pprint.pformat(info, sort_dicts=False)}\n')
 
 
-def get_extensions():
-    import torch
+def get_extensions(torch):
     from torch.utils.cpp_extension import CUDA_HOME, CppExtension, CUDAExtension
 
     csrc = 'csrc'
@@ -102,7 +134,7 @@ def get_extensions():
         sources += cuda_sources
         extra_compile_args['nvcc'] = ['-O0', '-g'] if debug else ['-O3']
         arch_flags = cuda_arch_flags()
-    write_build_info({
+    BUILD_INFO.update({
         'cuda_kernels': use_cuda,
         'reason': reason,
         'torch_version': torch.__version__,
@@ -130,20 +162,40 @@ def get_extensions():
     ]
 
 
-if __name__ == '__main__':
+BUILD_INFO = {}  # filled by get_extensions, written by build_ext next to the built library
+
+
+def build_ext_class():
+    """torch's BuildExtension (ninja), which also writes ``ops/_build_info.py`` beside ``_C``: in
+    the source tree for in-place and editable builds, in the build directory (so in the wheel)
+    otherwise, so building a wheel never rewrites the build record of an editable install."""
     from torch.utils.cpp_extension import BuildExtension
 
+    class BuildExtensionWithInfo(BuildExtension.with_options(use_ninja=True)):
+
+        def run(self):
+            super().run()
+            package_dir = os.path.dirname(self.get_ext_fullpath('mmpse_ext._C'))
+            write_build_info(os.path.join(package_dir, BUILD_INFO_RELPATH), BUILD_INFO)
+
+    return BuildExtensionWithInfo
+
+
+if __name__ == '__main__':
+    torch = import_build_torch()
     setup(
         name='mmpse_ext',
         version=read_version(),
         description='PSENet (progressive scale expansion) for the MMOCR ecosystem',
         packages=find_packages(include=['mmpse_ext', 'mmpse_ext.*']),
         python_requires='>=3.9',
+        # The supported range (README, compatibility table); `--no-deps` installs never
+        # resolve these, so an existing environment is not changed.
         install_requires=[
-            'torch', 'mmcv>=2.0.0,<2.1.0', 'mmengine>=0.10,<1.0', 'mmdet>=3.0.0,<3.2.0',
+            'torch>=2.0', 'mmcv>=2.0.0,<2.1.0', 'mmengine>=0.7.0,<1.0', 'mmdet>=3.0.0,<3.2.0',
             'mmocr==1.0.1', 'pyclipper', 'shapely', 'opencv-python', 'numpy<2'
         ],
-        ext_modules=get_extensions(),
-        cmdclass={'build_ext': BuildExtension.with_options(use_ninja=True)},
+        ext_modules=get_extensions(torch),
+        cmdclass={'build_ext': build_ext_class()},
         zip_safe=False,
     )

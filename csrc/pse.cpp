@@ -2,6 +2,7 @@
 // (meta) kernels live in Python, in mmpse_ext/ops/pse.py.
 #include <Python.h>
 #include <torch/library.h>
+#include <torch/version.h>
 
 // Importing mmpse_ext._C runs the static TORCH_LIBRARY registrations below; the module itself
 // exposes nothing.
@@ -12,8 +13,15 @@ extern "C" PyMODINIT_FUNC PyInit__C(void) {
 
 TORCH_LIBRARY(pse_ext, m) {
   // Tells torch where the fake kernels are registered, so tracing the op without having imported
-  // mmpse_ext.ops gives an actionable error.
+  // mmpse_ext.ops gives an actionable error (torch 2.2 and 2.3 also require it of ops whose fake
+  // kernel is registered from Python). torch 2.0 and 2.1 have no such declaration and no Python
+  // fake kernels for C++ ops (docs/setup.md); 2.2 .. 2.4 call it impl_abstract_pystub, which later
+  // torch keeps as a deprecated alias of set_python_module.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 5)
   m.set_python_module("mmpse_ext.ops.pse");
+#elif TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 2
+  m.impl_abstract_pystub("mmpse_ext.ops.pse");
+#endif
   // Progressive scale expansion of PSENet (official FIFO semantics, 4-connectivity).
   //   kernels [K, H, W] bool/uint8 (0 = largest ... K-1 = smallest), score [H, W] float32.
   // Returns the int32 label map [H, W] (instances 1..N in raster order of their seed's first

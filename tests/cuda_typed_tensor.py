@@ -40,6 +40,10 @@ def _is_cpu_target(kwargs) -> bool:
 class CudaTypedTensor(torch.Tensor):
     """A tensor that says it is on ``cuda:0`` and computes on a CPU copy (see module doc)."""
 
+    # Results come from __torch_dispatch__ only; torch 2.0's default __torch_function__ would
+    # re-wrap them (a device-to-host copy would stay CUDA-typed).
+    __torch_function__ = torch._C._disabled_torch_function_impl
+
     @staticmethod
     def __new__(cls, values: torch.Tensor):
         if values.device.type != 'cpu':

@@ -14,10 +14,12 @@ pickle module (:class:`RestrictedUnpickler`): the globals torch's own ``weights_
 admits on that torch plus the same mmengine entries, and nothing else. Either way a file that
 would run code is refused, never loaded.
 """
+import codecs
 import os.path as osp
 import pickle
 import re
 import types
+from collections import Counter
 from collections.abc import Mapping
 from typing import Optional
 
@@ -59,6 +61,13 @@ def _allowed_globals() -> dict:
         allowed[name] = obj
     # protocol 2 names builtins ``__builtin__``; torch's wrapper maps modules, not this one
     allowed['__builtin__.getattr'] = allowed['builtins.getattr']
+    # Plain-data globals that later torch's safe loader admits and torch 2.0's list lacks;
+    # `_codecs.encode` rebuilds the bytes inside the numpy arrays of a checkpoint written on
+    # torch 2.0 by MMOCR's tools/train.py (the floor job reads one).
+    for name, obj in (('_codecs.encode', codecs.encode), ('collections.Counter', Counter),
+                      ('builtins.bytearray', bytearray), ('builtins.set', set),
+                      ('builtins.complex', complex)):
+        allowed.setdefault(name, obj)
     return allowed
 
 

@@ -16,19 +16,33 @@ has the measurement); float16 would make a CPU run of the recipe impractical. Th
 same way with either dtype (scale, unscale, skip the step and back off on inf/NaN gradients,
 grow after ``growth_interval`` clean steps); only float16's narrow range (max 65504) makes real
 overflows likely, so the tests that force one use ``dtype='float16'``.
+
+torch before 2.3 has no device-generic ``torch.amp.GradScaler``: there CUDA uses
+``torch.cuda.amp.GradScaler`` (the same dynamic scaling), and the CPU has no loss scaler at all.
+CPU autocast in bfloat16 (the CPU default) then runs without loss scaling, which bfloat16, with
+float32's exponent range, does not need; a warning says so once. float16 on such a CPU is refused
+with a clear error (it would need the scaler; torch 2.0's CPU autocast does not run it either).
 """
+import logging
 from contextlib import contextmanager
 from typing import Optional, Union
 
 import torch
 import torch.nn as nn
 from mmengine.device import get_device
+from mmengine.logging import print_log
 from mmengine.optim import AmpOptimWrapper, OptimWrapper
 
 from mmpse_ext.registry import OPTIM_WRAPPERS
 
 # Autocast dtype when none is given: the recipe's float16, except where only bfloat16 is fast.
 DEFAULT_DTYPES = {'cpu': 'bfloat16'}
+_WARNED_NO_CPU_SCALER = []
+
+
+def has_device_generic_grad_scaler() -> bool:
+    """Whether this torch has ``torch.amp.GradScaler`` (torch >= 2.3), which scales on the CPU."""
+    return getattr(torch.amp, 'GradScaler', None) is not None
 
 
 @OPTIM_WRAPPERS.register_module()
@@ -59,7 +73,9 @@ class DeviceAgnosticAmpOptimWrapper(AmpOptimWrapper):
         OptimWrapper.__init__(self, **kwargs)
         self.device_type = device or get_device()
         self._scale_update_param = None
-        scaler_type = self._scaler_type(use_fsdp)
+        if dtype is None:
+            dtype = DEFAULT_DTYPES.get(self.device_type, 'float16')
+        scaler_type = self._scaler_type(use_fsdp, self.device_type, dtype)
         if loss_scale == 'dynamic':
             self.loss_scaler = scaler_type(self.device_type)
         elif isinstance(loss_scale, float):
@@ -70,8 +86,6 @@ class DeviceAgnosticAmpOptimWrapper(AmpOptimWrapper):
         else:
             raise TypeError("DeviceAgnosticAmpOptimWrapper: loss_scale must be 'dynamic', a "
                             f'float or a dict of GradScaler arguments, got {loss_scale!r}')
-        if dtype is None:
-            dtype = DEFAULT_DTYPES.get(self.device_type, 'float16')
         if isinstance(dtype, str):
             if dtype not in self.valid_dtypes:
                 raise ValueError(f'DeviceAgnosticAmpOptimWrapper: dtype must be one of '
@@ -83,9 +97,32 @@ class DeviceAgnosticAmpOptimWrapper(AmpOptimWrapper):
         self.cast_dtype = dtype
 
     @staticmethod
-    def _scaler_type(use_fsdp: bool):
-        if not use_fsdp:
+    def _scaler_type(use_fsdp: bool, device_type: str, dtype: Union[str, torch.dtype]):
+        """A callable ``(device, **scaler_kwargs) -> scaler`` for this torch and device."""
+        if not use_fsdp and has_device_generic_grad_scaler():
             return torch.amp.GradScaler
+        if not use_fsdp and device_type == 'cuda':
+            return lambda device, **kwargs: torch.cuda.amp.GradScaler(**kwargs)
+        if not use_fsdp and device_type == 'cpu':
+            if str(dtype).replace('torch.', '') == 'float16':
+                raise ValueError(
+                    f'DeviceAgnosticAmpOptimWrapper: torch {torch.__version__} has no CPU loss '
+                    "scaler (torch.amp.GradScaler, torch >= 2.3), which float16 needs: use "
+                    "dtype='bfloat16' (the CPU default) or a newer torch")
+            if not _WARNED_NO_CPU_SCALER:
+                _WARNED_NO_CPU_SCALER.append(True)
+                print_log(
+                    f'DeviceAgnosticAmpOptimWrapper: torch {torch.__version__} has no CPU loss '
+                    f'scaler (torch.amp.GradScaler, torch >= 2.3): CPU autocast in {dtype} runs '
+                    'without loss scaling (bfloat16 has float32\'s range and needs none)',
+                    logger='current', level=logging.WARNING)
+            # A disabled scaler passes the loss and the step through and keeps no state.
+            return lambda device, **kwargs: torch.cuda.amp.GradScaler(enabled=False)
+        if not use_fsdp:
+            raise RuntimeError(
+                f'DeviceAgnosticAmpOptimWrapper: torch {torch.__version__} has no loss scaler for '
+                f'{device_type!r} (torch.amp.GradScaler needs torch >= 2.3); use mmengine\'s '
+                'AmpOptimWrapper there')
         from torch.distributed.fsdp.sharded_grad_scaler import ShardedGradScaler
 
         return lambda device, **kwargs: ShardedGradScaler(device=device, **kwargs)

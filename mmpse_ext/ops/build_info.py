@@ -34,7 +34,8 @@ def cuda_archs(arch_flags: List[str]) -> List[str]:
 
 def extension_build_report() -> Dict[str, str]:
     """Lines about our extension for a ``collect_env``-style report (name → value)."""
-    extension.load_extension()
+    if not extension.extension_available():
+        return {'mmpse_ext._C': f'not built: run `{extension.BUILD_COMMAND}`'}
     report = {
         'mmpse_ext._C kernels': 'CPU + CUDA' if extension.has_kernel(EXPANSION_OP, 'cuda')
         else 'CPU only (CUDA tensors are decoded on the host)',
@@ -57,5 +58,5 @@ def extension_build_report() -> Dict[str, str]:
     if info.get('torch_version') != torch.__version__:
         report['mmpse_ext._C WARNING'] = (
             f"built against torch {info.get('torch_version')} but torch {torch.__version__} is "
-            'loaded: rebuild with `pip install --no-build-isolation -e .`')
+            f'loaded: rebuild with `{extension.BUILD_COMMAND}`')
     return report

@@ -4,6 +4,13 @@ Every wrapper accepts tensors on any device. Where the loaded extension has no k
 inputs' device (a CPU-only build given CUDA tensors; the fused and packed ops are CPU-only by
 design), the inputs are copied to the host, the CPU kernel runs, the results are moved back, and
 a warning says so once (:func:`mmpse_ext.ops.extension.needs_host_fallback`).
+
+Without a built ``mmpse_ext._C`` this module still imports; the wrappers then raise an
+``ImportError`` naming the build command. The fake (meta) kernels that let ``torch.compile``,
+``torch.export`` and ``torch.library.opcheck`` trace the ops are registered only when the extension
+is loaded, with ``torch.library.register_fake`` (torch >= 2.4) or ``torch.library.impl_abstract``
+(torch 2.2 and 2.3); torch 2.0 and 2.1 have neither, so tracing the ops is unsupported there
+(:data:`FAKE_KERNELS_REGISTERED` is False; docs/setup.md).
 """
 from typing import NamedTuple
 
@@ -12,7 +19,27 @@ from torch import Tensor
 
 from . import extension
 
-extension.load_extension()
+
+def _fake_kernel_api():
+    """torch's decorator that registers a Python fake kernel for a C++ op, or None (torch < 2.2)."""
+    for name in ('register_fake', 'impl_abstract'):
+        register = getattr(torch.library, name, None)
+        if register is not None:
+            return register
+    return None
+
+
+#: Whether the ops have fake kernels in this process (the extension loaded and torch has
+#: ``register_fake`` or ``impl_abstract``); without them torch.compile/torch.export cannot trace
+#: the ops, and meta tensors reach no kernel.
+FAKE_KERNELS_REGISTERED = extension.extension_available() and _fake_kernel_api() is not None
+
+
+def _fake_kernel(qualname: str):
+    """``@register_fake(qualname)`` where :data:`FAKE_KERNELS_REGISTERED`, else a no-op."""
+    if not FAKE_KERNELS_REGISTERED:
+        return lambda function: function
+    return _fake_kernel_api()(qualname)
 
 
 class PSEResult(NamedTuple):
@@ -50,6 +77,7 @@ def progressive_scale_expansion(kernels: Tensor, score: Tensor, min_area: int) -
     Returns:
         PSEResult: label map and per-instance statistics, on the input's device.
     """
+    extension.load_extension()
     device = kernels.device
     if extension.needs_host_fallback('progressive_scale_expansion', device):
         result = torch.ops.pse_ext.progressive_scale_expansion(kernels.cpu(), score.cpu(),
@@ -62,7 +90,7 @@ def _on_device(result, device: torch.device) -> PSEResult:
     return PSEResult(*(tensor.to(device) for tensor in result))
 
 
-@torch.library.register_fake('pse_ext::progressive_scale_expansion')
+@_fake_kernel('pse_ext::progressive_scale_expansion')
 def _progressive_scale_expansion_fake(kernels: Tensor, score: Tensor,
                                       min_area: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     # The same checks as csrc/pse_checks.h, so traced and compiled code fails as early.
@@ -129,6 +157,7 @@ def progressive_scale_expansion_from_logits(logits: Tensor,
         PSEResult: labels ``[H, W]`` int32 and per-instance ``areas``, ``score_sums`` (sum of
         sigmoid(text logit)) and ``boxes``, as :func:`progressive_scale_expansion`.
     """
+    extension.load_extension()
     height, width = out_size
     device = logits.device
     if extension.needs_host_fallback('progressive_scale_expansion_from_logits', device):
@@ -139,7 +168,7 @@ def progressive_scale_expansion_from_logits(logits: Tensor,
         logits, scale, height, width, min_area, float(logit_threshold)))
 
 
-@torch.library.register_fake('pse_ext::progressive_scale_expansion_from_logits')
+@_fake_kernel('pse_ext::progressive_scale_expansion_from_logits')
 def _progressive_scale_expansion_from_logits_fake(
         logits: Tensor, scale: int, height: int, width: int, min_area: int,
         logit_threshold: float = 0.0) -> tuple[Tensor, Tensor, Tensor, Tensor]:
@@ -199,6 +228,7 @@ def progressive_scale_expansion_packed(packed: Tensor, num_levels: int, text_log
     Returns:
         PSEResult: as :func:`progressive_scale_expansion`, on ``packed``'s device.
     """
+    extension.load_extension()
     device = packed.device
     if extension.needs_host_fallback('progressive_scale_expansion_packed', device):
         return _on_device(
@@ -208,7 +238,7 @@ def progressive_scale_expansion_packed(packed: Tensor, num_levels: int, text_log
         packed, num_levels, text_logits, scale, min_area))
 
 
-@torch.library.register_fake('pse_ext::progressive_scale_expansion_packed')
+@_fake_kernel('pse_ext::progressive_scale_expansion_packed')
 def _progressive_scale_expansion_packed_fake(
         packed: Tensor, num_levels: int, text_logits: Tensor, scale: int,
         min_area: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:

@@ -85,11 +85,14 @@ def tiny_flagship_options(data_root):
 
 
 def tool_env():
-    """The environment of a user's shell: torch's default weights_only, our repo importable."""
+    """The environment of a user's shell: torch's default weights_only, and mmpse_ext importable
+    from where this process imports it (the checkout, or an installed copy in the floor job)."""
+    import mmpse_ext
     env = dict(os.environ)
     env.pop('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', None)
     env.pop('TORCH_FORCE_WEIGHTS_ONLY_LOAD', None)
-    env['PYTHONPATH'] = os.pathsep.join([REPO] + (
+    ours = osp.dirname(osp.dirname(osp.abspath(mmpse_ext.__file__)))
+    env['PYTHONPATH'] = os.pathsep.join([ours] + (
         [env['PYTHONPATH']] if env.get('PYTHONPATH') else []))
     return env
 

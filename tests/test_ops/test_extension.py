@@ -12,6 +12,7 @@ import pytest
 import torch
 from cuda_typed_tensor import CudaTypedTensor, cuda_typed, emulated_host_to_device_copies
 from pse_reference import word_like_kernels
+from torch_features import needs_fake_kernels
 
 from mmpse_ext.ops import (extension, pack_kernel_masks, progressive_scale_expansion,
                            progressive_scale_expansion_from_logits,
@@ -102,6 +103,7 @@ def test_cpu_only_ops_take_cuda_inputs_through_the_host(cpu_only_build):
                         'pse_ext::progressive_scale_expansion_packed']
 
 
+@needs_fake_kernels
 def test_meta_tensors_reach_the_fake_kernel_without_fallback(cpu_only_build):
     """``meta`` inputs (shape checks while tracing) are never copied to the host."""
     with warnings.catch_warnings():

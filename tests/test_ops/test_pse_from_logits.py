@@ -20,6 +20,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from pse_reference import reference_pse
+from torch_features import needs_fake_kernels, needs_opcheck
 
 from mmpse_ext.models.postprocessors.kernel_masks import logit_threshold
 from mmpse_ext.ops import (PSEResult, progressive_scale_expansion,
@@ -174,6 +175,7 @@ def test_non_contiguous_logits_and_repeated_calls_agree():
                 unfused(small, 4, (20, 24), 0))
 
 
+@needs_opcheck
 def test_opcheck():
     rng = np.random.default_rng(4)
     logits = word_logits(7, 12, 16, 4, rng, integer=True)
@@ -183,6 +185,7 @@ def test_opcheck():
     torch.library.opcheck(op, (logits, 4, 0, 64, 0))
 
 
+@needs_fake_kernels
 def test_fake_kernel_gives_dynamic_instance_count():
     from torch._subclasses.fake_tensor import FakeTensorMode
     from torch.fx.experimental.symbolic_shapes import ShapeEnv
@@ -218,6 +221,7 @@ def test_bad_inputs_raise_with_the_offending_value(logits, scale, out_size, min_
     assert message in str(error.value)
 
 
+@needs_fake_kernels
 @pytest.mark.parametrize('logits,scale,out_size,min_area,message', BAD_INPUTS)
 def test_bad_inputs_raise_in_the_fake_kernel_too(logits, scale, out_size, min_area, message):
     with pytest.raises(RuntimeError, match='progressive_scale_expansion_from_logits'):
@@ -318,6 +322,7 @@ def test_nan_threshold_is_rejected():
                                                 float('nan'))
 
 
+@needs_opcheck
 def test_opcheck_with_threshold():
     rng = np.random.default_rng(5)
     logits = word_logits(3, 12, 16, 4, rng, integer=False)

@@ -3,6 +3,7 @@ and the bad value (in the CPU and the fake kernel), and random inputs never cras
 import numpy as np
 import pytest
 import torch
+from torch_features import needs_fake_kernels
 
 from mmpse_ext.ops import progressive_scale_expansion
 
@@ -30,6 +31,7 @@ def test_bad_inputs_raise_with_the_offending_value(kernels, score, min_area, mes
     assert message in str(error.value)
 
 
+@needs_fake_kernels
 @pytest.mark.parametrize('kernels,score,min_area,message', BAD_INPUTS)
 def test_bad_inputs_raise_in_the_fake_kernel_too(kernels, score, min_area, message):
     with pytest.raises(RuntimeError, match='progressive_scale_expansion'):
@@ -95,6 +97,7 @@ def test_fuzz_random_inputs_never_crash():
     assert 500 < num_valid < 2500  # both branches are exercised
 
 
+@needs_fake_kernels
 def test_mixed_devices_raise_on_cpu_only_machines_too():
     kernels = torch.ones(2, 3, 3, dtype=torch.uint8)
     with pytest.raises(RuntimeError, match='same device'):

@@ -15,6 +15,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from pse_reference import word_like_kernels
+from torch_features import needs_fake_kernels, needs_opcheck
 
 from mmpse_ext.ops import (pack_kernel_masks, progressive_scale_expansion,
                            progressive_scale_expansion_packed)
@@ -91,6 +92,7 @@ def test_empty_and_single_pixel_maps():
     torch.testing.assert_close(one.score_sums, torch.tensor([0.5], dtype=torch.float64))
 
 
+@needs_opcheck
 def test_opcheck():
     rng = np.random.default_rng(4)
     kernels = torch.from_numpy(word_like_kernels(24, 32, 4, 3, rng).astype(np.uint8))
@@ -102,6 +104,7 @@ def test_opcheck():
     torch.library.opcheck(op, (packed[:0], 3, text, 4, 0))
 
 
+@needs_fake_kernels
 def test_fake_kernel_gives_dynamic_instance_count():
     from torch._subclasses.fake_tensor import FakeTensorMode
     from torch.fx.experimental.symbolic_shapes import ShapeEnv

@@ -4,10 +4,12 @@ import numpy as np
 import pytest
 import torch
 from pse_reference import DEVICES, word_like_kernels
+from torch_features import needs_fake_kernels, needs_opcheck
 
 from mmpse_ext.ops import progressive_scale_expansion
 
 
+@needs_opcheck
 @pytest.mark.parametrize('device', DEVICES)
 def test_opcheck(device):
     rng = np.random.default_rng(4)
@@ -19,6 +21,7 @@ def test_opcheck(device):
     torch.library.opcheck(op, (kernels[:, :0], score[:0], 0))
 
 
+@needs_fake_kernels
 def test_fake_kernel_gives_dynamic_instance_count():
     from torch._subclasses.fake_tensor import FakeTensorMode
     from torch.fx.experimental.symbolic_shapes import ShapeEnv
@@ -44,6 +47,7 @@ class PostProcess(torch.nn.Module):
         return post_process(logits, 2)
 
 
+@needs_fake_kernels
 def test_traces_under_torch_compile_and_export():
     logits = torch.randn(7, 32, 48, generator=torch.Generator().manual_seed(0))
     expected = post_process(logits, 2)

@@ -9,7 +9,9 @@ the test pipeline, BGR), N, H and W dynamic, H and W multiples of 32, and return
 ``mmpse_ext.apis.PSEDetector(CONFIG, 'pse.onnx', backend='onnxruntime')`` or
 ``tools/infer.py --backend onnxruntime``. Before reporting success the script runs onnx's
 checker and compares ONNX Runtime's logits with PyTorch's on an input of another size than the
-one traced (see docs/deploy.md). Exit code 1 with a one-line reason on any failure.
+one traced (see docs/deploy.md). torch's dynamo exporter is used where torch has it (>= 2.6),
+its TorchScript exporter otherwise (``--exporter`` chooses); the check is the same for both.
+Exit code 1 with a one-line reason on any failure.
 """
 import argparse
 import os
@@ -31,6 +33,9 @@ def parse_args(argv=None):
                         metavar=('N', 'C', 'H', 'W'),
                         help='input shape of the ONNX Runtime vs PyTorch check '
                              f'(default {" ".join(map(str, DEFAULT_CHECK_SHAPE))})')
+    parser.add_argument('--exporter', choices=('dynamo', 'torchscript'), default=None,
+                        help="torch's exporter; default dynamo where this torch has it "
+                             '(torch >= 2.6), else torchscript')
     parser.add_argument('--atol', type=float, default=1e-4,
                         help='largest allowed |logit difference| per unit of the largest '
                              '|logit| (at least 1), default 1e-4')
@@ -55,7 +60,7 @@ def main(argv=None) -> int:
 
     start = time.perf_counter()
     try:
-        export_onnx(network, args.out)
+        exporter = export_onnx(network, args.out, exporter=args.exporter)
     except (ImportError, ValueError) as error:
         print(f'ERROR: export of {args.config} failed: {error}', file=sys.stderr)
         return 1
@@ -78,7 +83,8 @@ def main(argv=None) -> int:
               file=sys.stderr)
         return 1
     size_mb = osp.getsize(args.out) / 2**20
-    print(f'exported {args.out} ({size_mb:.1f} MiB, {export_s:.1f} s, torch {torch.__version__}); '
+    print(f'exported {args.out} ({size_mb:.1f} MiB, {export_s:.1f} s, torch {torch.__version__}, '
+          f'{exporter} exporter); '
           f'onnx checker OK; ONNX Runtime vs PyTorch on {list(report.shape)}: max |diff| '
           f'{report.max_abs_diff:.2e} (largest |logit| {report.max_abs_logit:.2f})')
     return 0

@@ -4,6 +4,7 @@ import warnings
 import pytest
 import torch
 from mmocr.structures import TextDetDataSample
+from torch_features import needs_cpu_autocast, needs_cpu_grad_scaler
 
 from mmpse_ext.models.losses import PSELoss
 
@@ -145,7 +146,8 @@ def test_sum_reduction_is_batch_times_mean():
     assert summed['iou_text'].item() == pytest.approx(mean['iou_text'].item())
 
 
-@pytest.mark.parametrize('dtype', [torch.bfloat16, torch.float16])
+@pytest.mark.parametrize('dtype', [
+    torch.bfloat16, pytest.param(torch.float16, marks=needs_cpu_autocast(torch.float16))])
 def test_float32_under_cpu_autocast(dtype):
     samples = [_sample(_targets()), _sample(_targets())]
     preds = torch.randn(2, 3, 8, 8)
@@ -161,6 +163,7 @@ def test_float32_under_cpu_autocast(dtype):
         assert torch.equal(from_low[key], low_reference[key]), key
 
 
+@needs_cpu_grad_scaler
 def test_amp_step_with_cpu_grad_scaler():
     torch.manual_seed(0)
     head = torch.nn.Conv2d(4, 3, 1)
