@@ -21,7 +21,6 @@ import pprint
 import shutil
 import subprocess
 import sys
-
 from setuptools import find_packages, setup
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
@@ -116,8 +115,8 @@ def get_extensions(torch):
     from torch.utils.cpp_extension import CUDA_HOME, CppExtension, CUDAExtension
 
     csrc = 'csrc'
-    sources = sorted(glob.glob(os.path.join(csrc, '*.cpp')) +
-                     glob.glob(os.path.join(csrc, 'cpu', '*.cpp')))
+    sources = sorted(
+        glob.glob(os.path.join(csrc, '*.cpp')) + glob.glob(os.path.join(csrc, 'cpu', '*.cpp')))
     cuda_sources = sorted(glob.glob(os.path.join(csrc, 'cuda', '*.cu')))
     debug = os.getenv('DEBUG', '0') == '1'
     force_cuda = os.getenv('FORCE_CUDA', '0') == '1'
@@ -150,8 +149,8 @@ def get_extensions(torch):
           f'{"CUDA kernels" if use_cuda else "CPU kernels only"}: {reason} '
           f'(torch {torch.__version__}, CUDA_HOME={CUDA_HOME}, DEBUG={int(debug)}, '
           f'MAX_JOBS={os.getenv("MAX_JOBS", "default")}, '
-          f'TORCH_CUDA_ARCH_LIST={os.getenv("TORCH_CUDA_ARCH_LIST", "default")}'
-          + (f', {" ".join(arch_flags)}' if arch_flags else '') + ')')
+          f'TORCH_CUDA_ARCH_LIST={os.getenv("TORCH_CUDA_ARCH_LIST", "default")}' +
+          (f', {" ".join(arch_flags)}' if arch_flags else '') + ')')
     return [
         extension(
             'mmpse_ext._C',

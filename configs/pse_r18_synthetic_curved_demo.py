@@ -10,10 +10,12 @@ _base_ = ['pse_r18_synthetic_demo.py']
 
 curved_data_root = 'data/synthetic_curved'
 curved_ann_format = 'totaltext'
-train_dataloader = dict(dataset=dict(
-    type='mmpse_ext.TextDetDataset', data_root=curved_data_root, ann_format=curved_ann_format))
-val_dataloader = dict(dataset=dict(
-    type='mmpse_ext.TextDetDataset', data_root=curved_data_root, ann_format=curved_ann_format))
+train_dataloader = dict(
+    dataset=dict(
+        type='mmpse_ext.TextDetDataset', data_root=curved_data_root, ann_format=curved_ann_format))
+val_dataloader = dict(
+    dataset=dict(
+        type='mmpse_ext.TextDetDataset', data_root=curved_data_root, ann_format=curved_ann_format))
 test_dataloader = val_dataloader
 
 # the outer contour of each text's pixels instead of its minimum-area rectangle

@@ -1,5 +1,6 @@
 # CPU demo (.dev_scripts/run_demo.sh): a small PSENet trained from scratch on the synthetic
-# ICDAR2015-format set (tools/dataset_converters/make_synthetic_icdar15.py) in minutes on 2 CPU cores.
+# ICDAR2015-format set (tools/dataset_converters/make_synthetic_icdar15.py) in minutes on 2
+# CPU cores.
 #
 # Deviations from the recipe (configs/pse_r50vd_icdar15.py), for CPU speed / no pretrained
 # weights offline, and to keep the settings the demo was tuned with:
@@ -23,12 +24,14 @@ _base_ = [
 base_width = 32
 model = dict(
     backbone=dict(base_channels=base_width, stem_channels=base_width),
-    neck=dict(in_channels=[base_width, base_width * 2, base_width * 4, base_width * 8],
-              # torch's default momentum, which the demo was tuned with
-              norm_cfg=dict(type='BN', momentum=0.1)),
-    det_head=dict(module_loss=dict(
-        ohem_negatives='mask',  # negatives inside the training mask, exactly 3 per positive
-        targets={{_base_.demo_pse_targets}})))  # same targets when a sample carries none
+    neck=dict(
+        in_channels=[base_width, base_width * 2, base_width * 4, base_width * 8],
+        # torch's default momentum, which the demo was tuned with
+        norm_cfg=dict(type='BN', momentum=0.1)),
+    det_head=dict(
+        module_loss=dict(
+            ohem_negatives='mask',  # negatives inside the training mask, exactly 3 per positive
+            targets={{_base_.demo_pse_targets}})))  # same targets when a sample carries none
 
 # 12 epochs x 75 iterations (300 images, batch 4), lr x0.1 after epoch 10.
 max_epochs = 12

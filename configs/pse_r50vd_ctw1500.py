@@ -31,8 +31,9 @@ auto_scale_lr = dict(base_batch_size=32)
 # (the outer contour of each text's pixels).
 model = dict(
     backbone=dict(init_cfg=dict(type='Pretrained', checkpoint=pretrained_backbone)),
-    det_head=dict(postprocessor=dict(
-        text_repr_type='poly', score_threshold=0.85, min_kernel_area=16, min_text_area=16)))
+    det_head=dict(
+        postprocessor=dict(
+            text_repr_type='poly', score_threshold=0.85, min_kernel_area=16, min_text_area=16)))
 
 val_evaluator = dict(type='mmpse_ext.ICDAR2015HmeanMetric', prefix='ctw1500')
 test_evaluator = val_evaluator

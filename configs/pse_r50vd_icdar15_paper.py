@@ -7,7 +7,9 @@ _base_ = ['pse_r50vd_icdar15.py']
 
 # Targets (mmpse_ext.PSETargets), one switch per line:
 paper_pse_targets = dict(
-    type='mmpse_ext.PSETargets', kernel_num=7, min_shrink_ratio=0.4,
+    type='mmpse_ext.PSETargets',
+    kernel_num=7,
+    min_shrink_ratio=0.4,
     # the text map is the whole word, so the final expansion reaches the word's border
     full_text_map=True,
     # only the trained rates decide what is ignored: small words still teach the text map
@@ -30,14 +32,19 @@ train_pipeline = [
     dict(type='mmpse_ext.RandomRotateKeepSize', max_angle={{_base_.train_max_angle}}),
     dict(type='mmpse_ext.MinShortSideResize', min_short_side={{_base_.train_min_short_side}}),
     paper_pse_targets,
-    dict(type='mmpse_ext.TextAwareRandomCrop', crop_size={{_base_.train_crop_size}},
-         text_crop_prob={{_base_.train_text_crop_prob}}, crop_range=paper_crop_range),
+    dict(
+        type='mmpse_ext.TextAwareRandomCrop',
+        crop_size={{_base_.train_crop_size}},
+        text_crop_prob={{_base_.train_text_crop_prob}},
+        crop_range=paper_crop_range),
     dict(type='mmpse_ext.PackPSEInputs', meta_keys={{_base_.pack_meta_keys}}),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 
-model = dict(det_head=dict(module_loss=dict(
-    # OHEM negatives are counted and ranked inside the training mask, exactly 3 per positive
-    ohem_negatives='mask',
-    # the loss makes the same targets when a sample carries none (stock MMOCR pipelines)
-    targets=paper_pse_targets)))
+model = dict(
+    det_head=dict(
+        module_loss=dict(
+            # OHEM negatives are counted and ranked inside the training mask, exactly 3 per positive
+            ohem_negatives='mask',
+            # the loss makes the same targets when a sample carries none (stock MMOCR pipelines)
+            targets=paper_pse_targets)))

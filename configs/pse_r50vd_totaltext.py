@@ -16,10 +16,8 @@ _base_ = ['pse_r50vd_ctw1500.py']
 
 totaltext_data_root = 'data/totaltext'
 curved_ann_format = 'totaltext'
-train_dataloader = dict(
-    dataset=dict(data_root=totaltext_data_root, ann_format=curved_ann_format))
-val_dataloader = dict(
-    dataset=dict(data_root=totaltext_data_root, ann_format=curved_ann_format))
+train_dataloader = dict(dataset=dict(data_root=totaltext_data_root, ann_format=curved_ann_format))
+val_dataloader = dict(dataset=dict(data_root=totaltext_data_root, ann_format=curved_ann_format))
 test_dataloader = val_dataloader
 
 # The official Total-Text test_cfg: min_score 0.87 (0.85 for CTW1500), the rest as CTW1500.

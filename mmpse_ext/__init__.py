@@ -5,10 +5,10 @@ the ``mmpse_ext`` scope (see :mod:`mmpse_ext.registry`) and lets torch's safe lo
 (``weights_only=True``) read mmengine's runner checkpoints (see
 :mod:`mmpse_ext.engine.checkpoint_safe_globals`).
 """
-from .version import __version__
 from . import ops  # noqa: F401  (loads the compiled pse_ext op library)
 from . import datasets, engine, evaluation, models  # noqa: F401  (run the registrations)
 from .engine import allow_mmengine_checkpoint_globals
+from .version import __version__
 
 allow_mmengine_checkpoint_globals()
 

@@ -25,9 +25,7 @@ TRANSFORMS = Registry(
 METRICS = Registry(
     'metric', parent=MMOCR_METRICS, scope='mmpse_ext', locations=['mmpse_ext.evaluation'])
 MODEL_WRAPPERS = Registry(
-    'model_wrapper', parent=MMOCR_MODEL_WRAPPERS, scope='mmpse_ext',
-    locations=['mmpse_ext.models'])
+    'model_wrapper', parent=MMOCR_MODEL_WRAPPERS, scope='mmpse_ext', locations=['mmpse_ext.models'])
 LOOPS = Registry('loop', parent=MMOCR_LOOPS, scope='mmpse_ext', locations=['mmpse_ext.engine'])
 OPTIM_WRAPPERS = Registry(
-    'optim_wrapper', parent=MMOCR_OPTIM_WRAPPERS, scope='mmpse_ext',
-    locations=['mmpse_ext.engine'])
+    'optim_wrapper', parent=MMOCR_OPTIM_WRAPPERS, scope='mmpse_ext', locations=['mmpse_ext.engine'])

@@ -49,8 +49,12 @@ class CudaTypedTensor(torch.Tensor):
         if values.device.type != 'cpu':
             raise ValueError(f'CudaTypedTensor wraps CPU values, got {values.device}')
         wrapper = torch.Tensor._make_wrapper_subclass(
-            cls, values.shape, strides=values.stride(), dtype=values.dtype,
-            device=torch.device('cuda', 0), requires_grad=values.requires_grad)
+            cls,
+            values.shape,
+            strides=values.stride(),
+            dtype=values.dtype,
+            device=torch.device('cuda', 0),
+            requires_grad=values.requires_grad)
         wrapper.values = values
         return wrapper
 
@@ -69,8 +73,10 @@ class CudaTypedTensor(torch.Tensor):
             PSE_CALLS.append(func._schema.name)
         if func is torch.ops.aten._to_copy.default and _is_cpu_target(kwargs):
             return func(*tree_map(unwrap, args), **kwargs)  # a device-to-host copy
-        cpu_kwargs = {key: (torch.device('cpu') if key == 'device' else unwrap(value))
-                      for key, value in kwargs.items()}
+        cpu_kwargs = {
+            key: (torch.device('cpu') if key == 'device' else unwrap(value))
+            for key, value in kwargs.items()
+        }
         out = func(*tree_map(unwrap, args), **cpu_kwargs)
         wrap = lambda x: CudaTypedTensor(x) if isinstance(x, torch.Tensor) else x  # noqa: E731
         return tree_map(wrap, out)
@@ -96,8 +102,8 @@ class _HostToEmulatedDevice(TorchFunctionMode):
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
-        if func in (torch.Tensor.to, torch.Tensor.cuda) and not isinstance(
-                args[0], CudaTypedTensor):
+        if func in (torch.Tensor.to,
+                    torch.Tensor.cuda) and not isinstance(args[0], CudaTypedTensor):
             target = _copy_target(func, args, kwargs)
             if target is not None and target.type == 'cuda':
                 return CudaTypedTensor(args[0].detach().clone())

@@ -21,8 +21,8 @@ def _mmocr_style_config():
 
 def test_child_registries_have_mmocr_parents():
     import mmocr.registry as mmocr_registry
-    for name in ('MODELS', 'DATASETS', 'TRANSFORMS', 'METRICS', 'MODEL_WRAPPERS',
-                 'OPTIM_WRAPPERS', 'LOOPS'):
+    for name in ('MODELS', 'DATASETS', 'TRANSFORMS', 'METRICS', 'MODEL_WRAPPERS', 'OPTIM_WRAPPERS',
+                 'LOOPS'):
         ours = getattr(registry, name)
         assert ours.scope == 'mmpse_ext'
         assert ours.parent is getattr(mmocr_registry, name), name
@@ -31,8 +31,11 @@ def test_child_registries_have_mmocr_parents():
 def test_every_child_registry_holds_a_module():
     """No empty registries: each child registry has at least one of our classes in it."""
     from mmengine.registry import Registry
-    children = {name: value for name, value in vars(registry).items()
-                if isinstance(value, Registry) and value.scope == 'mmpse_ext'}
+    children = {
+        name: value
+        for name, value in vars(registry).items()
+        if isinstance(value, Registry) and value.scope == 'mmpse_ext'
+    }
     assert children, 'mmpse_ext.registry defines no child registry'
     for name, child in children.items():
         assert len(child.module_dict) > 0, f'{name} is empty'
@@ -47,9 +50,9 @@ def test_package_level_exports():
     for cls, kind in ((PSEHead, 'MODELS'), (PSEFPN, 'MODELS'), (PSELoss, 'MODELS'),
                       (PSEPostprocessor, 'MODELS'), (ICDAR2015Dataset, 'DATASETS'),
                       (PackPSEInputs, 'TRANSFORMS'), (PSETargets, 'TRANSFORMS'),
-                      (ICDAR2015HmeanMetric, 'METRICS'),
-                      (DeviceAgnosticAmpOptimWrapper, 'OPTIM_WRAPPERS'),
-                      (PrecisionTestLoop, 'LOOPS')):
+                      (ICDAR2015HmeanMetric, 'METRICS'), (DeviceAgnosticAmpOptimWrapper,
+                                                          'OPTIM_WRAPPERS'), (PrecisionTestLoop,
+                                                                              'LOOPS')):
         assert getattr(registry, kind).get(cls.__name__) is cls, cls.__name__
 
 

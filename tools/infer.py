@@ -22,8 +22,8 @@ different folders do not overwrite each other. Under ``--out-dir`` it writes:
 The model comes from ``--config`` (test pipeline without annotation loading, post-processor)
 and ``--checkpoint``: a ``.pth`` (Runner checkpoint or a plain state dict such as
 ``tools/model_converters/convert_paddle_weights.py`` writes) runs on PyTorch, an ``.onnx`` from
-``tools/model_converters/export_onnx.py`` on ONNX Runtime (``--backend`` overrides the choice). The last line
-printed is ``N images, M detections -> OUT_DIR/{preds,submit,vis}``.
+``tools/model_converters/export_onnx.py`` on ONNX Runtime (``--backend`` overrides the choice).
+The last line printed is ``N images, M detections -> OUT_DIR/{preds,submit,vis}``.
 
 Files that cannot be read (empty, truncated or corrupt, not an image, a format the loader does
 not decode) do not stop the run: each gets one line on stderr as it is met
@@ -79,42 +79,70 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Detect text in images with a PSENet model',
         epilog='exit status: 0 all inputs read; 1 bad config/checkpoint/device/input pattern '
-               '(nothing run); 2 usage error; 3 finished, but some inputs could not be read')
-    parser.add_argument('inputs', nargs='+',
-                        help='image files, folders (searched recursively) or glob patterns')
+        '(nothing run); 2 usage error; 3 finished, but some inputs could not be read')
+    parser.add_argument(
+        'inputs', nargs='+', help='image files, folders (searched recursively) or glob patterns')
     parser.add_argument('--config', required=True, help='model config file')
-    parser.add_argument('--checkpoint', required=True,
-                        help='.pth checkpoint (Runner or converted from Paddle) or .onnx file '
-                             '(tools/model_converters/export_onnx.py)')
-    parser.add_argument('--backend', choices=('pytorch', 'onnxruntime'), default=None,
-                        help='default: onnxruntime for a .onnx checkpoint, else pytorch')
-    parser.add_argument('--batch-size', type=int, default=1,
-                        help='images per network call (images of one padded size are batched)')
+    parser.add_argument(
+        '--checkpoint',
+        required=True,
+        help='.pth checkpoint (Runner or converted from Paddle) or .onnx file '
+        '(tools/model_converters/export_onnx.py)')
+    parser.add_argument(
+        '--backend',
+        choices=('pytorch', 'onnxruntime'),
+        default=None,
+        help='default: onnxruntime for a .onnx checkpoint, else pytorch')
+    parser.add_argument(
+        '--batch-size',
+        type=int,
+        default=1,
+        help='images per network call (images of one padded size are batched)')
     parser.add_argument('--out-dir', default='work_dirs/infer', help='output directory')
-    parser.add_argument('--device', default=None,
-                        help='cpu, cuda or cuda:N (default: cuda if available)')
-    parser.add_argument('--precision', choices=('fp32', 'bf16', 'fp16'), default='fp32',
-                        help='PyTorch backend: bf16 (bfloat16, fast on CPUs with AVX512-BF16/AMX) '
-                             'or fp16 (GPUs); an int8 model is a .onnx from '
-                             'tools/model_converters/quantize_onnx.py (docs/deploy.md)')
-    parser.add_argument('--score-thr', type=float, default=0.0,
-                        help='drop detections whose score is below this (default: keep all)')
+    parser.add_argument(
+        '--device', default=None, help='cpu, cuda or cuda:N (default: cuda if available)')
+    parser.add_argument(
+        '--precision',
+        choices=('fp32', 'bf16', 'fp16'),
+        default='fp32',
+        help='PyTorch backend: bf16 (bfloat16, fast on CPUs with AVX512-BF16/AMX) '
+        'or fp16 (GPUs); an int8 model is a .onnx from '
+        'tools/model_converters/quantize_onnx.py (docs/deploy.md)')
+    parser.add_argument(
+        '--score-thr',
+        type=float,
+        default=0.0,
+        help='drop detections whose score is below this (default: keep all)')
     parser.add_argument('--no-vis', action='store_true', help='do not write vis/*.jpg')
-    parser.add_argument('--exif-orientation', choices=('honour', 'ignore'), default=None,
-                        help='honour: turn files as their EXIF orientation tag says (as photo '
-                             'viewers show them), polygons in that orientation; ignore: sensor '
-                             "orientation; default: as the config's image loader says (our "
-                             'configs ignore the tag)')
-    parser.add_argument('--limit-side-len', type=int, default=None, metavar='N',
-                        help="test resize side length (default: the config's, 736 for "
-                             'ICDAR2015); photos: --limit-type max --limit-side-len 960')
-    parser.add_argument('--limit-type', choices=('min', 'max', 'resize_long'), default=None,
-                        help="test resize rule: 'min' enlarges a short side below N to N (the "
-                             "recipe's), 'max' shrinks a long side above N to N, 'resize_long' "
-                             "scales the long side to N (default: the config's)")
-    parser.add_argument('--tile', type=int, default=None, metavar='SIZE',
-                        help='images whose long side exceeds SIZE keep their pixel size and run '
-                             'in overlapping SIZE x SIZE tiles (a multiple of 32; e.g. 1024)')
+    parser.add_argument(
+        '--exif-orientation',
+        choices=('honour', 'ignore'),
+        default=None,
+        help='honour: turn files as their EXIF orientation tag says (as photo '
+        'viewers show them), polygons in that orientation; ignore: sensor '
+        "orientation; default: as the config's image loader says (our "
+        'configs ignore the tag)')
+    parser.add_argument(
+        '--limit-side-len',
+        type=int,
+        default=None,
+        metavar='N',
+        help="test resize side length (default: the config's, 736 for "
+        'ICDAR2015); photos: --limit-type max --limit-side-len 960')
+    parser.add_argument(
+        '--limit-type',
+        choices=('min', 'max', 'resize_long'),
+        default=None,
+        help="test resize rule: 'min' enlarges a short side below N to N (the "
+        "recipe's), 'max' shrinks a long side above N to N, 'resize_long' "
+        "scales the long side to N (default: the config's)")
+    parser.add_argument(
+        '--tile',
+        type=int,
+        default=None,
+        metavar='SIZE',
+        help='images whose long side exceeds SIZE keep their pixel size and run '
+        'in overlapping SIZE x SIZE tiles (a multiple of 32; e.g. 1024)')
     args = parser.parse_args(argv)
     if args.backend is None:
         args.backend = 'onnxruntime' if args.checkpoint.endswith('.onnx') else 'pytorch'
@@ -158,8 +186,8 @@ class PredictionDrawer:
         self.visualizer = TextDetLocalVisualizer(
             name=f'mmpse_ext_infer_{id(self)}', with_poly=True, with_bbox=False)
 
-    def draw(self, image_bgr: np.ndarray, polygons: Sequence[np.ndarray],
-             scores: np.ndarray, out_file: str) -> None:
+    def draw(self, image_bgr: np.ndarray, polygons: Sequence[np.ndarray], scores: np.ndarray,
+             out_file: str) -> None:
         """Write ``image_bgr`` with ``polygons`` outlined to ``out_file``."""
         from mmengine.structures import InstanceData
         from mmocr.structures import TextDetDataSample
@@ -168,8 +196,14 @@ class PredictionDrawer:
             polygons=[p.reshape(-1) for p in polygons],
             scores=torch.as_tensor(np.asarray(scores, np.float32)))
         self.visualizer.add_datasample(
-            osp.basename(out_file), image_bgr[..., ::-1], sample, draw_gt=False,
-            draw_pred=True, show=False, pred_score_thr=-np.inf, out_file=out_file)
+            osp.basename(out_file),
+            image_bgr[..., ::-1],
+            sample,
+            draw_gt=False,
+            draw_pred=True,
+            show=False,
+            pred_score_thr=-np.inf,
+            out_file=out_file)
 
 
 def write_outputs(out_dir: str, name: str, img_path: str, polygons, scores) -> None:
@@ -177,9 +211,11 @@ def write_outputs(out_dir: str, name: str, img_path: str, polygons, scores) -> N
     json_path = osp.join(out_dir, 'preds', f'{name}.json')
     os.makedirs(osp.dirname(json_path), exist_ok=True)
     with open(json_path, 'w') as f:
-        json.dump(dict(img_path=img_path,
-                       polygons=[p.reshape(-1).round(2).tolist() for p in polygons],
-                       scores=[round(float(s), 4) for s in scores]), f)
+        json.dump(
+            dict(
+                img_path=img_path,
+                polygons=[p.reshape(-1).round(2).tolist() for p in polygons],
+                scores=[round(float(s), 4) for s in scores]), f)
     txt_path = submission_path(out_dir, name)
     os.makedirs(osp.dirname(txt_path), exist_ok=True)
     with open(txt_path, 'w') as f:
@@ -191,8 +227,10 @@ def unreadable_summary(images: Sequence[str], unreadable: Sequence[Tuple[str, st
     """``16 inputs: 13 done, 3 unreadable: a.jpg (empty file), ...``, paths relative to the
     deepest folder common to all inputs."""
     common = osp.commonpath([osp.dirname(osp.abspath(path)) for path in images])
-    named = [f'{osp.relpath(osp.abspath(path), common)} ({reason})'
-             for path, reason in unreadable[:SUMMARY_MAX_NAMES]]
+    named = [
+        f'{osp.relpath(osp.abspath(path), common)} ({reason})'
+        for path, reason in unreadable[:SUMMARY_MAX_NAMES]
+    ]
     if len(unreadable) > SUMMARY_MAX_NAMES:
         named.append(f'and {len(unreadable) - SUMMARY_MAX_NAMES} more (named above)')
     return (f'{len(images)} inputs: {len(images) - len(unreadable)} done, '
@@ -201,22 +239,28 @@ def unreadable_summary(images: Sequence[str], unreadable: Sequence[Tuple[str, st
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    exif_orientation = (None if args.exif_orientation is None
-                        else args.exif_orientation == 'honour')
+    exif_orientation = (None
+                        if args.exif_orientation is None else args.exif_orientation == 'honour')
     try:
         images = collect_images(args.inputs)
-        detector = PSEDetector(args.config, args.checkpoint, backend=args.backend,
-                               device=args.device, batch_size=args.batch_size,
-                               exif_orientation=exif_orientation,
-                               limit_side_len=args.limit_side_len, limit_type=args.limit_type,
-                               tile=args.tile, precision=args.precision)
+        detector = PSEDetector(
+            args.config,
+            args.checkpoint,
+            backend=args.backend,
+            device=args.device,
+            batch_size=args.batch_size,
+            exif_orientation=exif_orientation,
+            limit_side_len=args.limit_side_len,
+            limit_type=args.limit_type,
+            tile=args.tile,
+            precision=args.precision)
     except (OSError, ValueError, RuntimeError, ImportError) as error:
         print(f'ERROR: {error}', file=sys.stderr)
         return EXIT_ERROR
     names = relative_names(images)
     drawer = None if args.no_vis else PredictionDrawer()
-    vis_flags = cv2.IMREAD_COLOR | (0 if detector.exif_orientation
-                                    else cv2.IMREAD_IGNORE_ORIENTATION)
+    vis_flags = cv2.IMREAD_COLOR | (0
+                                    if detector.exif_orientation else cv2.IMREAD_IGNORE_ORIENTATION)
     progress = ProgressBar(len(images)) if len(images) >= PROGRESS_MIN_IMAGES else None
     num_detections = 0
     unreadable: List[Tuple[str, str]] = []
@@ -224,8 +268,10 @@ def main(argv=None) -> int:
         if detection.error is not None:
             unreadable.append((images[position], detection.error))
             on_bar = progress is not None and sys.stderr.isatty()  # start below the bar
-            print(('\n' if on_bar else '') + f'WARNING: skipped {images[position]}: '
-                  f'{detection.error}', file=sys.stderr)
+            print(
+                ('\n' if on_bar else '') + f'WARNING: skipped {images[position]}: '
+                f'{detection.error}',
+                file=sys.stderr)
             if progress is not None:
                 progress.update()
             continue
@@ -240,7 +286,8 @@ def main(argv=None) -> int:
         if progress is not None:
             progress.update()
     print(f'\n{len(images) - len(unreadable)} images, {num_detections} detections -> '
-          f'{args.out_dir}/' '{preds,submit' + ('' if args.no_vis else ',vis') + '}')
+          f'{args.out_dir}/'
+          '{preds,submit' + ('' if args.no_vis else ',vis') + '}')
     if unreadable:
         sys.stdout.flush()
         print(unreadable_summary(images, unreadable), file=sys.stderr)

@@ -5,7 +5,8 @@
     python tools/test.py configs/pse_r50vd_icdar15.py CKPT --precision bf16   # CPU bfloat16
     tools/dist_test.sh configs/pse_r50vd_icdar15.py CKPT 4
 
-Prints the environment report of ``tools/analysis_tools/collect_env.py`` (with our extension's build) at start,
+Prints the environment report of ``tools/analysis_tools/collect_env.py`` (with our extension's
+build) at start,
 then the test metrics (``icdar2015/precision``, ``icdar2015/recall``, ``icdar2015/hmean`` for our
 configs) through the Runner's logger. ``--launcher pytorch`` uses gloo on machines without an
 accelerator.
@@ -35,7 +36,8 @@ def parse_args(argv=None):
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='the dir to save the evaluation log and predictions')
     parser.add_argument(
-        '--save-preds', action='store_true',
+        '--save-preds',
+        action='store_true',
         help='dump predictions to <work_dir>/<checkpoint name>_predictions.pkl for offline '
         'evaluation')
     parser.add_argument('--show', action='store_true', help='display the predictions in a window')
@@ -45,14 +47,20 @@ def parse_args(argv=None):
         '<show_dir>/vis_data/vis_image/')
     parser.add_argument('--wait-time', type=float, default=2, help='display time per image (s)')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
         help='override config settings, key=value pairs such as test_dataloader.batch_size=2')
     parser.add_argument(
-        '--precision', choices=['fp32', 'bf16', 'fp16'], default=None,
+        '--precision',
+        choices=['fp32', 'bf16', 'fp16'],
+        default=None,
         help='run the network at this precision (mmpse_ext.PrecisionTestLoop: bf16 autocast + '
         "channels_last on the CPU, fp16 or bf16 on GPUs); default: the config's test_cfg")
     parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
@@ -126,8 +134,10 @@ def main(argv=None):
     try:
         runner = build_tool_runner(cfg, args.launcher)
     except (KeyError, TypeError) as error:  # registry / constructor errors of the config
-        print(f'ERROR: config {args.config!r}: the Runner cannot be built from it: '
-              f'{error_summary(error)}', file=sys.stderr)
+        print(
+            f'ERROR: config {args.config!r}: the Runner cannot be built from it: '
+            f'{error_summary(error)}',
+            file=sys.stderr)
         sys.exit(1)
     metrics = runner.test()
     shutdown_distributed()

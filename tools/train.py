@@ -5,7 +5,8 @@
     tools/dist_train.sh configs/pse_r50vd_icdar15.py 4          # 4 processes via torchrun
 
 Same flags and behaviour as MMOCR's script, plus: the environment report of
-``tools/analysis_tools/collect_env.py`` (with our extension's build) is printed at start; ``--amp`` and
+``tools/analysis_tools/collect_env.py`` (with our extension's build) is printed at start;
+``--amp`` and
 mmengine's ``AmpOptimWrapper`` train with :class:`mmpse_ext.engine.DeviceAgnosticAmpOptimWrapper`
 where mmengine's wrapper cannot run (the CPU: autocast and dynamic loss scaling there too, with a
 warning); ``--launcher pytorch`` uses gloo instead of nccl without an accelerator.
@@ -29,23 +30,33 @@ def parse_args(argv=None):
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='the dir to save logs and checkpoints')
     parser.add_argument(
-        '--resume', nargs='?', type=str, const='auto',
+        '--resume',
+        nargs='?',
+        type=str,
+        const='auto',
         help='resume from this checkpoint; without a path, resume from the latest checkpoint in '
         'the work dir (starts from scratch if there is none)')
     parser.add_argument(
-        '--amp', action='store_true', default=False,
+        '--amp',
+        action='store_true',
+        default=False,
         help='enable automatic mixed precision (autocast in float16, bfloat16 on the CPU; dynamic '
         'loss scaling) with '
         f'{DEVICE_AGNOSTIC_AMP}, on any device (the CPU included)')
     parser.add_argument(
-        '--auto-scale-lr', action='store_true',
+        '--auto-scale-lr',
+        action='store_true',
         help='scale the lr by (total batch size / auto_scale_lr.base_batch_size)')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
         help='override config settings, key=value pairs such as '
         'train_cfg.max_epochs=10 or "param_scheduler.0.milestones=[20,40]" (no spaces)')
     parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
         help='job launcher')
     # torch.distributed.launch passes --local-rank (torch >= 2.0) or --local_rank (older).
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -71,8 +82,10 @@ def build_train_cfg(args) -> Config:
     if args.amp:
         optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
         if optim_wrapper in ('AmpOptimWrapper', DEVICE_AGNOSTIC_AMP):
-            print_log('AMP training is already enabled in your config.', logger='current',
-                      level=logging.WARNING)
+            print_log(
+                'AMP training is already enabled in your config.',
+                logger='current',
+                level=logging.WARNING)
         elif optim_wrapper == 'OptimWrapper':
             cfg.optim_wrapper.type = DEVICE_AGNOSTIC_AMP
             cfg.optim_wrapper.loss_scale = 'dynamic'

@@ -92,16 +92,20 @@ def main(argv=None):
         masks = word_masks(size, num_words)
         score = torch.rand(size, generator=torch.Generator().manual_seed(1))
         cpu = op(masks, score, 16)
-        row = dict(size=f'{size[0]}x{size[1]}', words=num_words, instances=int(cpu[1].numel()),
-                   cpu_ms=median_ms(lambda: op(masks, score, 16), args.repeats, False))
+        row = dict(
+            size=f'{size[0]}x{size[1]}',
+            words=num_words,
+            instances=int(cpu[1].numel()),
+            cpu_ms=median_ms(lambda: op(masks, score, 16), args.repeats, False))
         line = (f"{row['size']} words={num_words:3d}: {row['instances']} instances, CPU op "
                 f"{row['cpu_ms']:.2f} ms")
         if has_cuda:
             masks_cuda, score_cuda = masks.cuda(), score.cuda()
             cuda = [t.cpu() for t in op(masks_cuda, score_cuda, 16)]
-            same = (torch.equal(cuda[0], cpu[0]) and torch.equal(cuda[1], cpu[1])
-                    and torch.equal(cuda[3], cpu[3])
-                    and torch.allclose(cuda[2], cpu[2], rtol=1e-9, atol=1e-6))
+            same = (
+                torch.equal(cuda[0], cpu[0]) and torch.equal(cuda[1], cpu[1])
+                and torch.equal(cuda[3], cpu[3])
+                and torch.allclose(cuda[2], cpu[2], rtol=1e-9, atol=1e-6))
             row['cuda_equals_cpu'] = bool(same)
             row['cuda_ms'] = median_ms(lambda: op(masks_cuda, score_cuda, 16), args.repeats, True)
             row['cuda_speedup'] = row['cpu_ms'] / row['cuda_ms']

@@ -69,8 +69,10 @@ def main(argv=None) -> int:
         precisions.append('bf16')
     height, width = args.size
     fonts = find_fonts()
-    scenes = [make_scene(np.random.default_rng(i), height, width, fonts)[0]
-              for i in range(args.images + 1)]
+    scenes = [
+        make_scene(np.random.default_rng(i), height, width, fonts)[0]
+        for i in range(args.images + 1)
+    ]
     # a fixed random flagship model, saved as a checkpoint the detector loads
     init_default_scope('mmocr')
     torch.manual_seed(0)
@@ -83,8 +85,8 @@ def main(argv=None) -> int:
         checkpoint = osp.join(tmp, 'random_flagship.pth')
         torch.save(model.state_dict(), checkpoint)
         for precision in precisions:
-            detector = PSEDetector(cfg, checkpoint, backend='pytorch', device=str(device),
-                                   precision=precision)
+            detector = PSEDetector(
+                cfg, checkpoint, backend='pytorch', device=str(device), precision=precision)
             times, detections, logits = [], [], []
             for index, scene in enumerate(scenes):
                 start = time.perf_counter()
@@ -96,19 +98,26 @@ def main(argv=None) -> int:
                 detections.append(detection)
                 batch = next(detector.batches([scene]))
                 logits.append(detector.backend(batch.images).float().cpu())
-            row = dict(precision=precision, config=osp.basename(args.config),
-                       device=str(device), size=f'{height}x{width}',
-                       ms_per_image=statistics.median(times),
-                       polygons=sum(len(d.polygons) for d in detections))
+            row = dict(
+                precision=precision,
+                config=osp.basename(args.config),
+                device=str(device),
+                size=f'{height}x{width}',
+                ms_per_image=statistics.median(times),
+                polygons=sum(len(d.polygons) for d in detections))
             if reference is None:
                 reference = (detections, logits)
             else:
                 diff = max((a - b).abs().max().item() for a, b in zip(logits, reference[1]))
                 scale = max(b.abs().max().item() for b in reference[1])
-                ious = [iou for det, ref in zip(detections, reference[0])
-                        for iou in matched_ious(ref.polygons, det.polygons)]
-                row.update(max_logit_diff_rel=diff / max(scale, 1e-9), matched=len(ious),
-                           speedup=rows[0]['ms_per_image'] / row['ms_per_image'])
+                ious = [
+                    iou for det, ref in zip(detections, reference[0])
+                    for iou in matched_ious(ref.polygons, det.polygons)
+                ]
+                row.update(
+                    max_logit_diff_rel=diff / max(scale, 1e-9),
+                    matched=len(ious),
+                    speedup=rows[0]['ms_per_image'] / row['ms_per_image'])
                 if ious:
                     row['mean_iou'] = float(np.mean(ious))
             rows.append(row)

@@ -27,8 +27,8 @@ def _nms(g):
     from mmcv.ops import nms, soft_nms
     boxes, scores = _boxes(g, 60), torch.rand(60, generator=g)
     dets, keep = nms(boxes, scores, iou_threshold=0.3)
-    soft_dets, soft_keep = soft_nms(boxes, scores, iou_threshold=0.3, sigma=0.5, min_score=0.05,
-                                    method='gaussian')
+    soft_dets, soft_keep = soft_nms(
+        boxes, scores, iou_threshold=0.3, sigma=0.5, min_score=0.05, method='gaussian')
     return dict(dets=dets, keep=keep, soft_dets=soft_dets, soft_keep=soft_keep)
 
 
@@ -88,8 +88,8 @@ def _contour_expand(g):
 
 
 def _pixel_group(g):
-    from mmcv.ops import pixel_group
     import cv2
+    from mmcv.ops import pixel_group
     score = torch.rand(32, 32, generator=g)
     mask = score > 0.3
     embedding = torch.randn(32, 32, 4, generator=g)

@@ -13,8 +13,7 @@ env_cfg = dict(
 # import path: mmengine's Runner.wrap_model looks wrappers up in the root registry, which does not
 # see the grandchild scope 'mmpse_ext' (root -> mmocr -> mmpse_ext) but does import dotted paths.
 model_wrapper_cfg = dict(
-    type='mmpse_ext.engine.CPUCapableDDP', broadcast_buffers=False,
-    find_unused_parameters=False)
+    type='mmpse_ext.engine.CPUCapableDDP', broadcast_buffers=False, find_unused_parameters=False)
 randomness = dict(seed=None)
 
 default_hooks = dict(
@@ -23,12 +22,19 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     # every 20 epochs (3 kept, for --resume) and the best ICDAR2015 hmean at each validation
     checkpoint=dict(
-        type='CheckpointHook', interval=20, max_keep_ckpts=3, save_best='icdar2015/hmean',
+        type='CheckpointHook',
+        interval=20,
+        max_keep_ckpts=3,
+        save_best='icdar2015/hmean',
         rule='greater'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     sync_buffer=dict(type='SyncBuffersHook'),
     visualization=dict(
-        type='VisualizationHook', interval=1, enable=False, show=False, draw_gt=False,
+        type='VisualizationHook',
+        interval=1,
+        enable=False,
+        show=False,
+        draw_gt=False,
         draw_pred=False),
 )
 

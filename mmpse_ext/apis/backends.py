@@ -39,7 +39,9 @@ class TorchLogitsBackend:
 
     name = 'pytorch'
 
-    def __init__(self, network: PSELogitsNetwork, device: Union[str, torch.device],
+    def __init__(self,
+                 network: PSELogitsNetwork,
+                 device: Union[str, torch.device],
                  precision: str = 'fp32') -> None:
         self.device = torch.device(device)
         self.precision = precision
@@ -106,7 +108,9 @@ class OnnxRuntimeLogitsBackend:
 
     name = 'onnxruntime'
 
-    def __init__(self, onnx_file: str, device: Union[str, torch.device] = 'cpu',
+    def __init__(self,
+                 onnx_file: str,
+                 device: Union[str, torch.device] = 'cpu',
                  num_threads: Optional[int] = None) -> None:
         if not osp.isfile(onnx_file):
             raise FileNotFoundError(f'ONNX file {onnx_file!r} does not exist')
@@ -121,8 +125,8 @@ class OnnxRuntimeLogitsBackend:
             options.inter_op_num_threads = 1
         providers = onnxruntime_providers(device)
         try:
-            self.session = ort.InferenceSession(onnx_file, sess_options=options,
-                                                providers=providers)
+            self.session = ort.InferenceSession(
+                onnx_file, sess_options=options, providers=providers)
         except Exception as error:  # onnxruntime's errors derive from Exception only
             reason = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
             raise CheckpointError(f'ONNX file {onnx_file!r} cannot be loaded by ONNX Runtime: '

@@ -56,8 +56,8 @@ def _allowed_globals() -> dict:
     from mmpse_ext.engine import mmengine_checkpoint_globals
     allowed = dict(_get_allowed_globals())
     for entry in mmengine_checkpoint_globals():
-        obj, name = entry if isinstance(entry, tuple) else (
-            entry, f'{entry.__module__}.{entry.__qualname__}')
+        obj, name = entry if isinstance(
+            entry, tuple) else (entry, f'{entry.__module__}.{entry.__qualname__}')
         allowed[name] = obj
     # protocol 2 names builtins ``__builtin__``; torch's wrapper maps modules, not this one
     allowed['__builtin__.getattr'] = allowed['builtins.getattr']
@@ -65,8 +65,8 @@ def _allowed_globals() -> dict:
     # `_codecs.encode` rebuilds the bytes inside the numpy arrays of a checkpoint written on
     # torch 2.0 by MMOCR's tools/train.py (the floor job reads one).
     for name, obj in (('_codecs.encode', codecs.encode), ('collections.Counter', Counter),
-                      ('builtins.bytearray', bytearray), ('builtins.set', set),
-                      ('builtins.complex', complex)):
+                      ('builtins.bytearray', bytearray), ('builtins.set', set), ('builtins.complex',
+                                                                                 complex)):
         allowed.setdefault(name, obj)
     return allowed
 
@@ -117,8 +117,8 @@ def load_failure_reason(path: str, error: BaseException) -> str:
     for pattern in REFUSED_GLOBAL_PATTERNS:
         match = pattern.search(message)
         if match:
-            loader = ("torch's safe loader (weights_only=True)" if safe_loading() else
-                      'the restricted loader (torch < 2.4)')
+            loader = ("torch's safe loader (weights_only=True)"
+                      if safe_loading() else 'the restricted loader (torch < 2.4)')
             return (f'holds objects that {loader} refuses, '
                     f'starting with {match.group(1)}; not loaded, since unpickling it could run '
                     'code')
@@ -166,8 +166,7 @@ def read_checkpoint(path: str) -> dict:
     try:
         loaded = torch.load(path, map_location='cpu', **kwargs)
     except Exception as error:  # torch raises many types; each is classified, none retried
-        raise CheckpointError(
-            f'checkpoint {path!r} {load_failure_reason(path, error)}') from None
+        raise CheckpointError(f'checkpoint {path!r} {load_failure_reason(path, error)}') from None
     reason = _not_a_state_dict(loaded)
     if reason is not None:
         raise CheckpointError(f'checkpoint {path!r} is not a checkpoint: {reason}')

@@ -44,8 +44,9 @@ def collect_images(inputs: Union[str, Sequence[str]]) -> List[str]:
         elif osp.isfile(item):
             found = [item]
         else:
-            found = sorted(path for path in glob.glob(item, recursive=True)
-                           if osp.isfile(path) and is_image_file(path))
+            found = sorted(
+                path for path in glob.glob(item, recursive=True)
+                if osp.isfile(path) and is_image_file(path))
         if not found:
             raise FileNotFoundError(f'input {item!r} is not an image, a folder with images or a '
                                     'glob pattern matching images')
@@ -68,5 +69,7 @@ def relative_names(images: Sequence[str]) -> List[str]:
     counts = {}
     for name in names:
         counts[name] = counts.get(name, 0) + 1
-    return [osp.relpath(path, common) if counts[name] > 1 else name
-            for path, name in zip(absolute, names)]
+    return [
+        osp.relpath(path, common) if counts[name] > 1 else name
+        for path, name in zip(absolute, names)
+    ]

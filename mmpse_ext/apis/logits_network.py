@@ -31,7 +31,9 @@ class InputNormalisation(NamedTuple):
             mean, std = torch.zeros(3), torch.ones(3)
         return cls(
             swap_channels=bool(getattr(preprocessor, '_channel_conversion', False)),
-            mean=mean, std=std, pad_value=float(getattr(preprocessor, 'pad_value', 0)),
+            mean=mean,
+            std=std,
+            pad_value=float(getattr(preprocessor, 'pad_value', 0)),
             size_divisor=max(1, int(getattr(preprocessor, 'pad_size_divisor', 1) or 1)))
 
     def padding_pixel(self) -> Tensor:
@@ -51,10 +53,10 @@ class InputNormalisation(NamedTuple):
 class PSELogitsNetwork(nn.Module):
     """Data-preprocessor normalisation + backbone + neck + head of an MMOCR ``PSENet``.
 
-    This is what ``tools/model_converters/export_onnx.py`` exports and what both inference backends run, so the
-    PyTorch and ONNX Runtime paths compute the same function. Padding is left to the caller
-    (:meth:`InputNormalisation.padding_pixel`); the post-processing (``pse_ext`` op and
-    contours) is not part of it.
+    This is what ``tools/model_converters/export_onnx.py`` exports and what both inference
+    backends run, so the PyTorch and ONNX Runtime paths compute the same function. Padding is
+    left to the caller (:meth:`InputNormalisation.padding_pixel`); the post-processing
+    (``pse_ext`` op and contours) is not part of it.
 
     Args:
         detector (nn.Module): a built MMOCR ``PSENet`` (``data_preprocessor``,
@@ -66,10 +68,10 @@ class PSELogitsNetwork(nn.Module):
         self.detector = detector
         self.normalisation = InputNormalisation.of(detector.data_preprocessor)
         self.swap_channels = self.normalisation.swap_channels
-        self.register_buffer('mean', self.normalisation.mean.reshape(1, -1, 1, 1).clone(),
-                             persistent=False)
-        self.register_buffer('std', self.normalisation.std.reshape(1, -1, 1, 1).clone(),
-                             persistent=False)
+        self.register_buffer(
+            'mean', self.normalisation.mean.reshape(1, -1, 1, 1).clone(), persistent=False)
+        self.register_buffer(
+            'std', self.normalisation.std.reshape(1, -1, 1, 1).clone(), persistent=False)
 
     def forward(self, images: Tensor) -> Tensor:
         """Logits of a batch of images.

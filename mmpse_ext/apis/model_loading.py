@@ -64,8 +64,9 @@ def require_model(cfg: Config) -> None:
 
 def build_model(cfg: Config) -> torch.nn.Module:
     """``MODELS.build(cfg.model)``, with a one-line :class:`ConfigError` if that fails."""
-    import mmpse_ext  # noqa: F401  (registers our modules even if a config lacks custom_imports)
     from mmocr.registry import MODELS
+
+    import mmpse_ext  # noqa: F401  (registers our modules even if a config lacks custom_imports)
     try:
         return MODELS.build(cfg.model)
     except Exception as error:  # registry and constructor errors of a user's config
@@ -73,13 +74,15 @@ def build_model(cfg: Config) -> torch.nn.Module:
                           f'{error_summary(error)}') from None
 
 
-def load_model(cfg: Config, checkpoint: str, device: Union[str, torch.device] = 'cpu'
-               ) -> torch.nn.Module:
+def load_model(cfg: Config,
+               checkpoint: str,
+               device: Union[str, torch.device] = 'cpu') -> torch.nn.Module:
     """Build ``cfg.model`` and load ``checkpoint`` into it, in eval mode on ``device``.
 
     Accepts a Runner checkpoint (``{'state_dict': ..., 'meta': ...}``, keys possibly prefixed
     ``module.`` by a distributed wrapper) or a bare state dict such as
-    ``tools/model_converters/convert_paddle_weights.py`` writes. BatchNorm's ``num_batches_tracked`` counters may
+    ``tools/model_converters/convert_paddle_weights.py`` writes. BatchNorm's
+    ``num_batches_tracked`` counters may
     be absent (Paddle has none); any other missing or unexpected key is an error, since it means
     the config and the weights disagree.
 
@@ -101,21 +104,21 @@ def load_model(cfg: Config, checkpoint: str, device: Union[str, torch.device] = 
         raise FileNotFoundError(f'checkpoint {checkpoint!r} does not exist')
     model = build_model(cfg)
     state = read_checkpoint(checkpoint)
-    state = {key[len('module.'):] if key.startswith('module.') else key: value
-             for key, value in state.items()}
+    state = {
+        key[len('module.'):] if key.startswith('module.') else key: value
+        for key, value in state.items()
+    }
     try:
         result = model.load_state_dict(state, strict=False)
     except RuntimeError as error:  # shapes differ: one line per parameter, keep the first
         mismatches = [line.strip() for line in str(error).splitlines() if 'mismatch' in line]
-        raise RuntimeError(
-            f'checkpoint {checkpoint} does not match the model of {cfg.filename}: '
-            f'{len(mismatches)} parameters differ in shape (first: '
-            f'{mismatches[0] if mismatches else error_summary(error)})') from None
+        raise RuntimeError(f'checkpoint {checkpoint} does not match the model of {cfg.filename}: '
+                           f'{len(mismatches)} parameters differ in shape (first: '
+                           f'{mismatches[0] if mismatches else error_summary(error)})') from None
     missing = [k for k in result.missing_keys if not k.endswith('num_batches_tracked')]
     if missing or result.unexpected_keys:
-        raise RuntimeError(
-            f'checkpoint {checkpoint} does not match the model of {cfg.filename}: '
-            f'{len(missing)} missing keys (first: {missing[:5]}), '
-            f'{len(result.unexpected_keys)} unexpected keys '
-            f'(first: {result.unexpected_keys[:5]})')
+        raise RuntimeError(f'checkpoint {checkpoint} does not match the model of {cfg.filename}: '
+                           f'{len(missing)} missing keys (first: {missing[:5]}), '
+                           f'{len(result.unexpected_keys)} unexpected keys '
+                           f'(first: {result.unexpected_keys[:5]})')
     return model.to(device).eval()

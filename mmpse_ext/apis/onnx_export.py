@@ -57,7 +57,8 @@ class ParityReport(NamedTuple):
     max_abs_logit: float
 
 
-def export_onnx(network: PSELogitsNetwork, out_file: str,
+def export_onnx(network: PSELogitsNetwork,
+                out_file: str,
                 example_shape: Sequence[int] = EXAMPLE_SHAPE,
                 exporter: Optional[str] = None) -> str:
     """Write ``network`` to ``out_file`` with dynamic batch, height and width.
@@ -102,12 +103,27 @@ def export_onnx(network: PSELogitsNetwork, out_file: str,
     if exporter == 'torchscript':
         with _floor_mode_pooling(network):
             torch.onnx.export(
-                network, (example, ), out_file, input_names=[INPUT_NAME],
-                output_names=[OUTPUT_NAME], opset_version=TORCHSCRIPT_OPSET,
+                network, (example, ),
+                out_file,
+                input_names=[INPUT_NAME],
+                output_names=[OUTPUT_NAME],
+                opset_version=TORCHSCRIPT_OPSET,
                 do_constant_folding=True,
-                dynamic_axes={INPUT_NAME: {0: 'batch', 2: 'height', 3: 'width'},
-                              OUTPUT_NAME: {0: 'batch', 2: 'logit_height', 3: 'logit_width'}},
-                **({'dynamo': False} if 'dynamo' in _export_parameters() else {}))
+                dynamic_axes={
+                    INPUT_NAME: {
+                        0: 'batch',
+                        2: 'height',
+                        3: 'width'
+                    },
+                    OUTPUT_NAME: {
+                        0: 'batch',
+                        2: 'logit_height',
+                        3: 'logit_width'
+                    }
+                },
+                **({
+                    'dynamo': False
+                } if 'dynamo' in _export_parameters() else {}))
         return exporter
     Dim = torch.export.Dim
     dynamic_shapes = {
@@ -118,8 +134,13 @@ def export_onnx(network: PSELogitsNetwork, out_file: str,
         }
     }
     torch.onnx.export(
-        network, (example, ), out_file, dynamo=True, input_names=[INPUT_NAME],
-        output_names=[OUTPUT_NAME], dynamic_shapes=dynamic_shapes, external_data=False)
+        network, (example, ),
+        out_file,
+        dynamo=True,
+        input_names=[INPUT_NAME],
+        output_names=[OUTPUT_NAME],
+        dynamic_shapes=dynamic_shapes,
+        external_data=False)
     return exporter
 
 

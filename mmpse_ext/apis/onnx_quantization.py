@@ -18,8 +18,8 @@ from .unreadable_images import UnreadableImageError
 
 #: Operators that only a quantized model contains.
 QUANTIZED_OP_TYPES = frozenset({
-    'QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear', 'QLinearConv',
-    'ConvInteger', 'MatMulInteger', 'QLinearMatMul', 'QLinearAdd', 'QLinearConcat'
+    'QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear', 'QLinearConv', 'ConvInteger',
+    'MatMulInteger', 'QLinearMatMul', 'QLinearAdd', 'QLinearConcat'
 })
 #: Names of the convolutions :func:`float_conv_nodes` can keep in float.
 KEEP_FLOAT_CHOICES = ('first_conv', 'last_conv')
@@ -98,7 +98,10 @@ class CalibrationImages:
         progress (callable, optional): called with ``(done, total)`` after each image.
     """
 
-    def __init__(self, detector, images: Sequence[str], input_name: str,
+    def __init__(self,
+                 detector,
+                 images: Sequence[str],
+                 input_name: str,
                  progress: Optional[Callable[[int, int], None]] = None) -> None:
         self.detector = detector
         self.images = list(images)
@@ -152,7 +155,10 @@ def _readable(detector, path: str, skipped: list) -> bool:
     return True
 
 
-def quantize_onnx(config, onnx_file: str, out_file: str, calib: Sequence[str],
+def quantize_onnx(config,
+                  onnx_file: str,
+                  out_file: str,
+                  calib: Sequence[str],
                   keep_float: Sequence[str] = DEFAULT_KEEP_FLOAT,
                   max_images: Optional[int] = DEFAULT_MAX_CALIB_IMAGES,
                   progress: Optional[Callable[[int, int], None]] = None) -> QuantizationReport:
@@ -173,8 +179,7 @@ def quantize_onnx(config, onnx_file: str, out_file: str, calib: Sequence[str],
         FileNotFoundError: a missing model or config, or no (readable) calibration image.
         ValueError: a non-ONNX or already quantized model, or a bad ``keep_float``.
     """
-    from onnxruntime.quantization import (CalibrationMethod, QuantFormat, QuantType,
-                                          quantize_static)
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
 
     from .pse_detector import PSEDetector
     if not str(out_file).endswith('.onnx'):
@@ -195,13 +200,19 @@ def quantize_onnx(config, onnx_file: str, out_file: str, calib: Sequence[str],
     logging.getLogger().setLevel(logging.ERROR)
     try:
         quantize_static(
-            model, out_file, reader, quant_format=QuantFormat.QDQ, per_channel=True,
-            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+            model,
+            out_file,
+            reader,
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
             # MinMax keeps each tensor's min and max per image (ReduceMin/ReduceMax outputs),
             # so images of different sizes can be mixed (ONNX Runtime's histogram methods cannot)
-            nodes_to_exclude=float_nodes, calibrate_method=CalibrationMethod.MinMax)
+            nodes_to_exclude=float_nodes,
+            calibrate_method=CalibrationMethod.MinMax)
     finally:
         logging.getLogger().setLevel(root_level)
     num_convs = sum(node.op_type == 'Conv' for node in model.graph.node)
-    return QuantizationReport(out_file, len(readable), float_nodes,
-                              num_convs - len(float_nodes), skipped + reader.skipped)
+    return QuantizationReport(out_file, len(readable), float_nodes, num_convs - len(float_nodes),
+                              skipped + reader.skipped)

@@ -57,8 +57,10 @@ class Batch(NamedTuple):
 
 #: mmcv's ``color_type`` values that ignore EXIF orientation, and their counterparts that apply
 #: it (with the ``cv2`` and ``pillow`` decoders; ``'unchanged'`` never applies it).
-EXIF_COLOR_TYPES = {'color_ignore_orientation': 'color',
-                    'grayscale_ignore_orientation': 'grayscale'}
+EXIF_COLOR_TYPES = {
+    'color_ignore_orientation': 'color',
+    'grayscale_ignore_orientation': 'grayscale'
+}
 EXIF_DECODERS = ('cv2', 'pillow')
 
 
@@ -91,8 +93,8 @@ def with_exif_orientation(loader: dict, honour: bool, config_name: str) -> dict:
     return loader
 
 
-def inference_pipelines(cfg: Config, exif_orientation: Optional[bool] = None
-                        ) -> Tuple[Compose, Compose]:
+def inference_pipelines(cfg: Config,
+                        exif_orientation: Optional[bool] = None) -> Tuple[Compose, Compose]:
     """The config's test pipeline without annotation loading, for files and for arrays.
 
     Args:
@@ -113,8 +115,9 @@ def inference_pipelines(cfg: Config, exif_orientation: Optional[bool] = None
     except (AttributeError, KeyError):
         raise ConfigError(f'config {cfg.filename!r} has no test pipeline '
                           '(test_dataloader.dataset.pipeline)') from None
-    steps = [dict(t) for t in pipeline
-             if not t['type'].split('.')[-1].startswith('LoadOCRAnnotations')]
+    steps = [
+        dict(t) for t in pipeline if not t['type'].split('.')[-1].startswith('LoadOCRAnnotations')
+    ]
     if not steps or 'LoadImage' not in steps[0]['type']:
         raise ConfigError(f'{cfg.filename}: the test pipeline should start with an image loader, '
                           f'got {steps[0]["type"] if steps else "an empty pipeline"}')
@@ -184,14 +187,22 @@ class PSEDetector:
             overlapping ``tile × tile`` tiles (a multiple of 32 within the cap); default: off.
     """
 
-    def __init__(self, config: Union[str, Config], weights: str, backend: str = 'pytorch',
-                 device: Optional[str] = None, batch_size: int = 1,
-                 num_threads: Optional[int] = None, on_error: str = 'report',
-                 exif_orientation: Optional[bool] = None, limit_side_len: Optional[int] = None,
-                 limit_type: Optional[str] = None, tile: Optional[int] = None,
+    def __init__(self,
+                 config: Union[str, Config],
+                 weights: str,
+                 backend: str = 'pytorch',
+                 device: Optional[str] = None,
+                 batch_size: int = 1,
+                 num_threads: Optional[int] = None,
+                 on_error: str = 'report',
+                 exif_orientation: Optional[bool] = None,
+                 limit_side_len: Optional[int] = None,
+                 limit_type: Optional[str] = None,
+                 tile: Optional[int] = None,
                  precision: str = 'fp32') -> None:
-        import mmpse_ext  # noqa: F401  (registers our modules even if a config lacks them)
         from mmocr.registry import MODELS
+
+        import mmpse_ext  # noqa: F401  (registers our modules even if a config lacks them)
         if backend not in BACKENDS:
             raise ValueError(f'backend must be one of {BACKENDS}, got {backend!r}')
         if int(batch_size) < 1:
@@ -205,13 +216,13 @@ class PSEDetector:
         self.cfg = with_test_scale(load_config(config), limit_side_len, limit_type)
         self.tiling = None if tile is None else TiledInference(tile, **network_input_cap(self.cfg))
         self.batch_size = int(batch_size)
-        self.file_pipeline, self.array_pipeline = inference_pipelines(self.cfg,
-                                                                      exif_orientation)
+        self.file_pipeline, self.array_pipeline = inference_pipelines(self.cfg, exif_orientation)
         self._loader = self.file_pipeline.transforms[0]
         #: whether files are read in the orientation their EXIF tag gives (the resolved choice)
-        self.exif_orientation = honours_exif_orientation(dict(
-            color_type=getattr(self._loader, 'color_type', 'color'),
-            imdecode_backend=getattr(self._loader, 'imdecode_backend', 'cv2')))
+        self.exif_orientation = honours_exif_orientation(
+            dict(
+                color_type=getattr(self._loader, 'color_type', 'color'),
+                imdecode_backend=getattr(self._loader, 'imdecode_backend', 'cv2')))
         device = device or default_device(backend)
         if backend == 'pytorch':
             model = load_model(self.cfg, weights, 'cpu')
@@ -272,7 +283,8 @@ class PSEDetector:
                                 f'got {type(item).__name__}')
         return items
 
-    def predict_iter(self, items: Sequence[ImageInput],
+    def predict_iter(self,
+                     items: Sequence[ImageInput],
                      tile: bool = True) -> Iterator[Tuple[int, Detection]]:
         """Yield ``(position, Detection)`` as batches finish (not in input order).
 
@@ -300,7 +312,8 @@ class PSEDetector:
             position, error = unreadable.pop(0)
             yield position, Detection([], np.zeros(0, np.float32), error.path, error.reason)
 
-    def batches(self, items: Sequence[ImageInput],
+    def batches(self,
+                items: Sequence[ImageInput],
                 unreadable: Optional[list] = None) -> Iterator[Batch]:
         """Group the prepared images by padded size into batches of at most ``batch_size``.
 
@@ -402,6 +415,6 @@ class PSEDetector:
         pred = sample.pred_instances
         polygons = [np.asarray(p, dtype=np.float32).reshape(-1, 2) for p in pred.polygons]
         scores = pred.scores
-        scores = (scores.detach().cpu().numpy() if isinstance(scores, Tensor)
-                  else np.asarray(scores))
+        scores = (
+            scores.detach().cpu().numpy() if isinstance(scores, Tensor) else np.asarray(scores))
         return Detection(polygons, scores.astype(np.float32).reshape(-1), source)

@@ -19,7 +19,8 @@ def find_test_resize(cfg: Config) -> Optional[dict]:
     return None
 
 
-def with_test_scale(cfg: Config, limit_side_len: Optional[int] = None,
+def with_test_scale(cfg: Config,
+                    limit_side_len: Optional[int] = None,
                     limit_type: Optional[str] = None) -> Config:
     """A copy of ``cfg`` whose test resize uses the given scale rule (``cfg`` if none given).
 
@@ -31,9 +32,11 @@ def with_test_scale(cfg: Config, limit_side_len: Optional[int] = None,
     Raises:
         ConfigError: an option is given but the test pipeline has no ``LimitSideResize``.
     """
-    options = {key: value for key, value in
-               dict(limit_side_len=limit_side_len, limit_type=limit_type).items()
-               if value is not None}
+    options = {
+        key: value
+        for key, value in dict(limit_side_len=limit_side_len, limit_type=limit_type).items()
+        if value is not None
+    }
     if not options:
         return cfg
     cfg = copy.deepcopy(cfg)
@@ -50,5 +53,6 @@ def network_input_cap(cfg: Config) -> dict:
     step = find_test_resize(cfg)
     if step is None:
         return dict(max_pixels=None, max_side=None)
-    return dict(max_pixels=step.get('max_pixels', DEFAULT_MAX_PIXELS),
-                max_side=step.get('max_side', DEFAULT_MAX_SIDE))
+    return dict(
+        max_pixels=step.get('max_pixels', DEFAULT_MAX_PIXELS),
+        max_side=step.get('max_side', DEFAULT_MAX_SIDE))

@@ -82,8 +82,11 @@ class TiledInference:
             not below the tile, or the tile breaks the cap.
     """
 
-    def __init__(self, tile: int, overlap: Optional[int] = None,
-                 max_pixels: Optional[int] = None, max_side: Optional[int] = None) -> None:
+    def __init__(self,
+                 tile: int,
+                 overlap: Optional[int] = None,
+                 max_pixels: Optional[int] = None,
+                 max_side: Optional[int] = None) -> None:
         tile = int(tile)
         overlap = default_overlap(tile) if overlap is None else int(overlap)
         if tile <= 0 or tile % TILE_MULTIPLE:
@@ -91,8 +94,8 @@ class TiledInference:
         if overlap <= 0 or overlap % TILE_MULTIPLE or overlap >= tile:
             raise ValueError(f'tile overlap must be a positive multiple of {TILE_MULTIPLE} '
                              f'below the tile ({tile}), got {overlap}')
-        if (max_side is not None and tile > max_side) or (
-                max_pixels is not None and tile * tile > max_pixels):
+        if (max_side is not None and tile > max_side) or (max_pixels is not None
+                                                          and tile * tile > max_pixels):
             raise ValueError(f'tile {tile} exceeds the network-input cap of the test resize '
                              f'(max_side={max_side}, max_pixels={max_pixels})')
         self.tile = tile
@@ -133,8 +136,8 @@ class TiledInference:
             if image is None:
                 plain.append(position)
                 continue
-            yield position, self.detect(detector, image, item if isinstance(item, str)
-                                        else position)
+            yield position, self.detect(detector, image,
+                                        item if isinstance(item, str) else position)
         for index, detection in detector.predict_iter([items[p] for p in plain], tile=False):
             position = plain[index]
             if not isinstance(detection.source, str):  # an array: its index among all items
@@ -165,9 +168,12 @@ class TiledInference:
         """
         logits = self.stitched_logits(detector, image)
         height, width = image.shape[:2]
-        sample = TextDetDataSample(metainfo=dict(
-            img_shape=(height, width), ori_shape=(height, width), scale_factor=(1.0, 1.0),
-            img_path=source if isinstance(source, str) else None))
+        sample = TextDetDataSample(
+            metainfo=dict(
+                img_shape=(height, width),
+                ori_shape=(height, width),
+                scale_factor=(1.0, 1.0),
+                img_path=source if isinstance(source, str) else None))
         sample = detector.postprocessor(logits[None], [sample])[0]
         return detector._detection(sample, source)
 
@@ -187,12 +193,11 @@ class TiledInference:
                     np.ascontiguousarray(image[y0:y1, x0:x1].transpose(2, 0, 1)))
                 logits = detector.backend(batch[None])[0]
                 if canvas is None:
-                    canvas = logits.new_empty((logits.shape[0], -(-height // stride),
-                                               -(-width // stride)))
+                    canvas = logits.new_empty(
+                        (logits.shape[0], -(-height // stride), -(-width // stride)))
                 rows = slice(own_y0 // stride, -(-own_y1 // stride))
                 cols = slice(own_x0 // stride, -(-own_x1 // stride))
-                canvas[:, rows, cols] = logits[:, rows.start - y0 // stride:
-                                               rows.stop - y0 // stride,
-                                               cols.start - x0 // stride:
-                                               cols.stop - x0 // stride]
+                canvas[:, rows,
+                       cols] = logits[:, rows.start - y0 // stride:rows.stop - y0 // stride,
+                                      cols.start - x0 // stride:cols.stop - x0 // stride]
         return canvas

@@ -11,8 +11,8 @@ from mmpse_ext.engine import init_cpu_distributed
 def build_tool_runner(cfg: Config, launcher: str) -> Runner:
     """Report the environment, start a CPU process group if needed, build the Runner.
 
-    The environment report (``tools/analysis_tools/collect_env.py``, our extension's build included) is
-    printed once per job (rank 0). The Runner is built as MMOCR's tools build it.
+    The environment report (``tools/analysis_tools/collect_env.py``, our extension's build
+    included) is printed once per job (rank 0). The Runner is built as MMOCR's tools build it.
 
     Args:
         cfg (Config): the full config, command-line options applied.

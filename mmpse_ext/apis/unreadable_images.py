@@ -28,8 +28,14 @@ SIGNATURES = (
 )
 
 #: ``ftyp`` brands of ISO media files that hold still images.
-HEIF_BRANDS = {b'heic': 'HEIC', b'heix': 'HEIC', b'mif1': 'HEIF', b'msf1': 'HEIF',
-               b'avif': 'AVIF', b'avis': 'AVIF'}
+HEIF_BRANDS = {
+    b'heic': 'HEIC',
+    b'heix': 'HEIC',
+    b'mif1': 'HEIF',
+    b'msf1': 'HEIF',
+    b'avif': 'AVIF',
+    b'avis': 'AVIF'
+}
 
 #: What OpenCV's assertion names when an image has more pixels than it decodes (2^30).
 DECODER_SIZE_LIMIT = 'CV_IO_MAX_IMAGE_PIXELS'

@@ -26,9 +26,10 @@ FORMAT_DEFAULTS = {
         'test': dict(ann_file='test_icdar2015_label.txt', img_dir=''),
     },
     'icdar': {
-        'train': dict(ann_file='ch4_training_localization_transcription_gt',
-                      img_dir='ch4_training_images'),
-        'test': dict(ann_file='Challenge4_Test_Task1_GT', img_dir='ch4_test_images'),
+        'train':
+        dict(ann_file='ch4_training_localization_transcription_gt', img_dir='ch4_training_images'),
+        'test':
+        dict(ann_file='Challenge4_Test_Task1_GT', img_dir='ch4_test_images'),
     },
     'mmocr': {
         'train': dict(ann_file='textdet_train.json', img_dir=''),
@@ -148,7 +149,8 @@ class ICDAR2015Dataset(OCRDataset):
             raise ValueError('dont_care_texts must be a sequence of strings, e.g. '
                              f"('###',), got the string {dont_care_texts!r}")
         self.instance_rules = InstanceRules(
-            min_area=min_polygon_area, keep_invalid=test_mode,
+            min_area=min_polygon_area,
+            keep_invalid=test_mode,
             dont_care_texts=tuple(dont_care_texts))
         self.bad_data_counts: Counter = Counter()
         self.num_fetch_failures = 0

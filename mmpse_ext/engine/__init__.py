@@ -1,8 +1,8 @@
 """Runtime pieces for mmengine's Runner: safe checkpoint loading, AMP on any device, CPU runs,
 reduced-precision inference."""
 from .amp_optim_wrapper import DeviceAgnosticAmpOptimWrapper
-from .checkpoint_safe_globals import (allow_mmengine_checkpoint_globals,
-                                      history_buffer_statistic, mmengine_checkpoint_globals)
+from .checkpoint_safe_globals import (allow_mmengine_checkpoint_globals, history_buffer_statistic,
+                                      mmengine_checkpoint_globals)
 from .conv_bn_folding import fold_batch_norms
 from .cpu_capable_ddp import CPUCapableDDP
 from .device_fallbacks import init_cpu_distributed, run_amp_on_any_device, shutdown_distributed

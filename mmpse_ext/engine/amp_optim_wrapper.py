@@ -12,7 +12,8 @@ a GPU and in CPU CI: a step whose gradients overflow is skipped and the scale ha
 The autocast dtype defaults to float16 on accelerators, as the recipe trains on GPUs, and to
 bfloat16 on the CPU: CPUs without AVX512-FP16 run float16 convolutions through slow reference
 kernels, far slower than float32, while bfloat16 is at least as fast there (docs/benchmarks.md
-has the measurement); float16 would make a CPU run of the recipe impractical. The loss scaling runs the
+has the measurement); float16 would make a CPU run of the recipe impractical. The loss scaling
+runs the
 same way with either dtype (scale, unscale, skip the step and back off on inf/NaN gradients,
 grow after ``growth_interval`` clean steps); only float16's narrow range (max 65504) makes real
 overflows likely, so the tests that force one use ``dtype='float16'``.
@@ -115,7 +116,8 @@ class DeviceAgnosticAmpOptimWrapper(AmpOptimWrapper):
                     f'DeviceAgnosticAmpOptimWrapper: torch {torch.__version__} has no CPU loss '
                     f'scaler (torch.amp.GradScaler, torch >= 2.3): CPU autocast in {dtype} runs '
                     'without loss scaling (bfloat16 has float32\'s range and needs none)',
-                    logger='current', level=logging.WARNING)
+                    logger='current',
+                    level=logging.WARNING)
             # A disabled scaler passes the loss and the step through and keeps no state.
             return lambda device, **kwargs: torch.cuda.amp.GradScaler(enabled=False)
         if not use_fsdp:

@@ -46,9 +46,8 @@ def _conv_bn_pairs(module: nn.Module, example: Tensor) -> List[Tuple[nn.Conv2d, 
     bn_uses = {}
     for _, bn in pairs:
         bn_uses[bn] = bn_uses.get(bn, 0) + 1
-    return [(conv, bn) for conv, bn in pairs
-            if calls[conv] == 1 and bn_uses[bn] == 1 and bn.track_running_stats
-            and bn.running_mean is not None]
+    return [(conv, bn) for conv, bn in pairs if calls[conv] == 1 and bn_uses[bn] == 1
+            and bn.track_running_stats and bn.running_mean is not None]
 
 
 def fold_batch_norms(module: nn.Module, example: Tensor) -> Tuple[nn.Module, int]:
@@ -66,12 +65,14 @@ def fold_batch_norms(module: nn.Module, example: Tensor) -> Tuple[nn.Module, int
     pairs = _conv_bn_pairs(folded, example)
     if not pairs:
         return module, 0
-    parents = {id(child): (parent, name) for parent in folded.modules()
-               for name, child in parent.named_children()}
+    parents = {
+        id(child): (parent, name)
+        for parent in folded.modules()
+        for name, child in parent.named_children()
+    }
     for conv, bn in pairs:
-        conv.weight, conv.bias = fuse_conv_bn_weights(
-            conv.weight, conv.bias, bn.running_mean, bn.running_var, bn.eps, bn.weight,
-            bn.bias)
+        conv.weight, conv.bias = fuse_conv_bn_weights(conv.weight, conv.bias, bn.running_mean,
+                                                      bn.running_var, bn.eps, bn.weight, bn.bias)
         parent, name = parents[id(bn)]
         setattr(parent, name, nn.Identity())
     with torch.no_grad():

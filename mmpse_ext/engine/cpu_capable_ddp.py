@@ -60,13 +60,15 @@ class CPUCapableDDP(MMDistributedDataParallel):
                 print_log(
                     f'CPUCapableDDP: the module is on the CPU; dropping device_ids={device_ids} '
                     f'and output_device={output_device} (torch DDP only takes them for GPU '
-                    'modules).', logger='current')
+                    'modules).',
+                    logger='current')
             device_ids = None
             output_device = None
             if _has_sync_batchnorm(module):
                 print_log(
                     'CPUCapableDDP: SyncBatchNorm cannot run on the CPU; reverting it to '
-                    'per-process BatchNorm.', logger='current')
+                    'per-process BatchNorm.',
+                    logger='current')
                 module = revert_sync_batchnorm(module)
         super().__init__(
             module=module, device_ids=device_ids, output_device=output_device, **kwargs)

@@ -49,7 +49,8 @@ def run_amp_on_any_device(cfg: Config) -> bool:
         f'with the same settings instead (autocast and dynamic loss scaling on {device}; '
         f'loss_scale={optim_wrapper.get("loss_scale", "dynamic")!r}, '
         f'dtype={optim_wrapper.get("dtype", "default for the device")!r}).',
-        logger='current', level=logging.WARNING)
+        logger='current',
+        level=logging.WARNING)
     return True
 
 
@@ -75,8 +76,7 @@ def init_cpu_distributed(launcher: str, cfg: Config) -> bool:
     dist_cfg = env_cfg.setdefault('dist_cfg', {})
     backend = dist_cfg.get('backend', 'nccl')
     if backend == 'nccl':
-        print_log('No accelerator found: using the gloo backend instead of nccl.',
-                  logger='current')
+        print_log('No accelerator found: using the gloo backend instead of nccl.', logger='current')
         backend = 'gloo'
     dist_cfg['backend'] = backend
     kwargs = {}
@@ -88,8 +88,10 @@ def init_cpu_distributed(launcher: str, cfg: Config) -> bool:
                 f'--launcher pytorch needs the environment variable {name} (set by torchrun); '
                 'start distributed runs with tools/dist_train.sh or torchrun.')
     torch_dist.init_process_group(
-        backend=backend, rank=int(os.environ['RANK']),
-        world_size=int(os.environ['WORLD_SIZE']), **kwargs)
+        backend=backend,
+        rank=int(os.environ['RANK']),
+        world_size=int(os.environ['WORLD_SIZE']),
+        **kwargs)
     return True
 
 

@@ -37,8 +37,11 @@ class PrecisionTestLoop(TestLoop):
         ValueError: an unknown precision, or one the device cannot run (bf16 on an old GPU).
     """
 
-    def __init__(self, runner, dataloader: Union[DataLoader, Dict],
-                 evaluator: Union[Dict, List], precision: str = 'bf16',
+    def __init__(self,
+                 runner,
+                 dataloader: Union[DataLoader, Dict],
+                 evaluator: Union[Dict, List],
+                 precision: str = 'bf16',
                  channels_last: bool = True) -> None:
         super().__init__(runner, dataloader, evaluator, fp16=False)
         self.precision = precision
@@ -61,10 +64,10 @@ class PrecisionTestLoop(TestLoop):
         """mmengine's ``TestLoop.run_iter`` with the test step under our autocast."""
         self.runner.call_hook('before_test_iter', batch_idx=idx, data_batch=data_batch)
         device = self._device()
-        with torch.autocast(device.type, dtype=self.dtype or torch.bfloat16,
-                            enabled=self.dtype is not None):
+        with torch.autocast(
+                device.type, dtype=self.dtype or torch.bfloat16, enabled=self.dtype is not None):
             outputs = self.runner.model.test_step(data_batch)
         outputs, self.test_loss = _update_losses(outputs, self.test_loss)
         self.evaluator.process(data_samples=outputs, data_batch=data_batch)
-        self.runner.call_hook('after_test_iter', batch_idx=idx, data_batch=data_batch,
-                              outputs=outputs)
+        self.runner.call_hook(
+            'after_test_iter', batch_idx=idx, data_batch=data_batch, outputs=outputs)

@@ -37,8 +37,9 @@ def extension_build_report() -> Dict[str, str]:
     if not extension.extension_available():
         return {'mmpse_ext._C': f'not built: run `{extension.BUILD_COMMAND}`'}
     report = {
-        'mmpse_ext._C kernels': 'CPU + CUDA' if extension.has_kernel(EXPANSION_OP, 'cuda')
-        else 'CPU only (CUDA tensors are decoded on the host)',
+        'mmpse_ext._C kernels':
+        'CPU + CUDA' if extension.has_kernel(EXPANSION_OP, 'cuda') else
+        'CPU only (CUDA tensors are decoded on the host)',
     }
     info = _read_build_info()
     if not info:

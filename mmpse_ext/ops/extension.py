@@ -64,10 +64,11 @@ def _try_import() -> None:
         if error.name not in ('mmpse_ext._C', 'mmpse_ext'):
             raise ExtensionMismatchError(f'mmpse_ext._C does not load ({error}): rebuild it '
                                          f'with `{BUILD_COMMAND}`') from error
-        _STATE.update(loaded=False, error=(
-            'mmpse_ext._C (the pse_ext C++/CUDA op) is not built. Build it against the installed '
-            f'torch ({torch.__version__}) with `{BUILD_COMMAND}` (add -e for an editable '
-            'checkout) from the repository root, or run `bash .dev_scripts/setup_env.sh`.'))
+        message = ('mmpse_ext._C (the pse_ext C++/CUDA op) is not built. Build it against the '
+                   f'installed torch ({torch.__version__}) with `{BUILD_COMMAND}` (add -e for an '
+                   'editable checkout) from the repository root, or run '
+                   '`bash .dev_scripts/setup_env.sh`.')
+        _STATE.update(loaded=False, error=message)
         return
     except (ImportError, OSError) as error:
         raise ExtensionMismatchError(

@@ -80,8 +80,7 @@ def progressive_scale_expansion(kernels: Tensor, score: Tensor, min_area: int) -
     extension.load_extension()
     device = kernels.device
     if extension.needs_host_fallback('progressive_scale_expansion', device):
-        result = torch.ops.pse_ext.progressive_scale_expansion(kernels.cpu(), score.cpu(),
-                                                                min_area)
+        result = torch.ops.pse_ext.progressive_scale_expansion(kernels.cpu(), score.cpu(), min_area)
         return _on_device(result, device)
     return PSEResult(*torch.ops.pse_ext.progressive_scale_expansion(kernels, score, min_area))
 
@@ -97,26 +96,30 @@ def _progressive_scale_expansion_fake(kernels: Tensor, score: Tensor,
     name = 'progressive_scale_expansion'
     torch._check(kernels.dim() == 3,
                  lambda: f'{name}: kernels should be a 3D tensor [K, H, W], got {kernels.dim()}D')
-    torch._check(kernels.dtype in (torch.bool, torch.uint8),
-                 lambda: f'{name}: kernels should be bool or uint8, got {kernels.dtype}')
+    torch._check(
+        kernels.dtype in (torch.bool, torch.uint8),
+        lambda: f'{name}: kernels should be bool or uint8, got {kernels.dtype}')
     torch._check(kernels.shape[0] >= 1,
                  lambda: f'{name}: kernels should hold at least one level, got K = 0')
     torch._check(score.dim() == 2,
                  lambda: f'{name}: score should be a 2D tensor [H, W], got {score.dim()}D')
     torch._check(score.dtype == torch.float32,
                  lambda: f'{name}: score should be float32, got {score.dtype}')
-    torch._check(score.shape == kernels.shape[1:],
-                 lambda: f'{name}: score should have shape {tuple(kernels.shape[1:])}, got '
-                 f'{tuple(score.shape)}')
+    torch._check(
+        score.shape == kernels.shape[1:],
+        lambda: f'{name}: score should have shape {tuple(kernels.shape[1:])}, got '
+        f'{tuple(score.shape)}')
     torch._check(min_area >= 0, lambda: f'{name}: min_area should be >= 0, got {min_area}')
-    torch._check(score.device == kernels.device,
-                 lambda: f'{name}: score should be on the same device as kernels '
-                 f'({kernels.device}), got {score.device}')
+    torch._check(
+        score.device == kernels.device,
+        lambda: f'{name}: score should be on the same device as kernels '
+        f'({kernels.device}), got {score.device}')
     num_instances = torch.library.get_ctx().new_dynamic_size()
     height, width = kernels.shape[1], kernels.shape[2]
-    return (kernels.new_empty((height, width), dtype=torch.int32),
-            kernels.new_empty((num_instances, ), dtype=torch.int64),
-            score.new_empty((num_instances, ), dtype=torch.float64),
+    return (kernels.new_empty(
+        (height, width), dtype=torch.int32), kernels.new_empty(
+            (num_instances, ),
+            dtype=torch.int64), score.new_empty((num_instances, ), dtype=torch.float64),
             kernels.new_empty((num_instances, 4), dtype=torch.int32))
 
 
@@ -162,16 +165,22 @@ def progressive_scale_expansion_from_logits(logits: Tensor,
     device = logits.device
     if extension.needs_host_fallback('progressive_scale_expansion_from_logits', device):
         return _on_device(
-            torch.ops.pse_ext.progressive_scale_expansion_from_logits(
-                logits.cpu(), scale, height, width, min_area, float(logit_threshold)), device)
+            torch.ops.pse_ext.progressive_scale_expansion_from_logits(logits.cpu(), scale, height,
+                                                                      width, min_area,
+                                                                      float(logit_threshold)),
+            device)
     return PSEResult(*torch.ops.pse_ext.progressive_scale_expansion_from_logits(
         logits, scale, height, width, min_area, float(logit_threshold)))
 
 
 @_fake_kernel('pse_ext::progressive_scale_expansion_from_logits')
-def _progressive_scale_expansion_from_logits_fake(
-        logits: Tensor, scale: int, height: int, width: int, min_area: int,
-        logit_threshold: float = 0.0) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+def _progressive_scale_expansion_from_logits_fake(logits: Tensor,
+                                                  scale: int,
+                                                  height: int,
+                                                  width: int,
+                                                  min_area: int,
+                                                  logit_threshold: float = 0.0
+                                                  ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     # The same checks as csrc/pse_checks.h, so traced and compiled code fails as early.
     name = 'progressive_scale_expansion_from_logits'
     torch._check(logits.dim() == 3,
@@ -182,18 +191,20 @@ def _progressive_scale_expansion_from_logits_fake(
                  lambda: f'{name}: logits should hold at least the text channel, got K = 0')
     torch._check(1 <= scale <= 64,
                  lambda: f'{name}: scale should be an integer in [1, 64], got {scale}')
-    torch._check(0 <= height <= scale * logits.shape[1],
-                 lambda: f'{name}: height should be in [0, scale * h] = '
-                 f'[0, {scale * logits.shape[1]}], got {height}')
-    torch._check(0 <= width <= scale * logits.shape[2],
-                 lambda: f'{name}: width should be in [0, scale * w] = '
-                 f'[0, {scale * logits.shape[2]}], got {width}')
+    torch._check(
+        0 <= height <= scale * logits.shape[1],
+        lambda: f'{name}: height should be in [0, scale * h] = '
+        f'[0, {scale * logits.shape[1]}], got {height}')
+    torch._check(
+        0 <= width <= scale * logits.shape[2],
+        lambda: f'{name}: width should be in [0, scale * w] = '
+        f'[0, {scale * logits.shape[2]}], got {width}')
     torch._check(min_area >= 0, lambda: f'{name}: min_area should be >= 0, got {min_area}')
     torch._check(logit_threshold == logit_threshold,
                  lambda: f'{name}: logit_threshold should be a number, got {logit_threshold}')
     num_instances = torch.library.get_ctx().new_dynamic_size()
-    return (logits.new_empty((height, width), dtype=torch.int32),
-            logits.new_empty((num_instances, ), dtype=torch.int64),
+    return (logits.new_empty(
+        (height, width), dtype=torch.int32), logits.new_empty((num_instances, ), dtype=torch.int64),
             logits.new_empty((num_instances, ), dtype=torch.float64),
             logits.new_empty((num_instances, 4), dtype=torch.int32))
 
@@ -232,16 +243,17 @@ def progressive_scale_expansion_packed(packed: Tensor, num_levels: int, text_log
     device = packed.device
     if extension.needs_host_fallback('progressive_scale_expansion_packed', device):
         return _on_device(
-            torch.ops.pse_ext.progressive_scale_expansion_packed(
-                packed.cpu(), num_levels, text_logits.cpu(), scale, min_area), device)
+            torch.ops.pse_ext.progressive_scale_expansion_packed(packed.cpu(), num_levels,
+                                                                 text_logits.cpu(), scale,
+                                                                 min_area), device)
     return PSEResult(*torch.ops.pse_ext.progressive_scale_expansion_packed(
         packed, num_levels, text_logits, scale, min_area))
 
 
 @_fake_kernel('pse_ext::progressive_scale_expansion_packed')
-def _progressive_scale_expansion_packed_fake(
-        packed: Tensor, num_levels: int, text_logits: Tensor, scale: int,
-        min_area: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+def _progressive_scale_expansion_packed_fake(packed: Tensor, num_levels: int, text_logits: Tensor,
+                                             scale: int, min_area: int
+                                             ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     # The same checks as csrc/pse_checks.h, so traced and compiled code fails as early.
     name = 'progressive_scale_expansion_packed'
     torch._check(packed.dim() == 2,
@@ -250,26 +262,28 @@ def _progressive_scale_expansion_packed_fake(
                  lambda: f'{name}: packed should be uint8, got {packed.dtype}')
     torch._check(1 <= num_levels <= 8,
                  lambda: f'{name}: num_levels should be in [1, 8], got {num_levels}')
-    torch._check(text_logits.dim() == 2,
-                 lambda: f'{name}: text_logits should be a 2D tensor [h, w], got '
-                 f'{text_logits.dim()}D')
+    torch._check(
+        text_logits.dim() == 2, lambda: f'{name}: text_logits should be a 2D tensor [h, w], got '
+        f'{text_logits.dim()}D')
     torch._check(text_logits.dtype == torch.float32,
                  lambda: f'{name}: text_logits should be float32, got {text_logits.dtype}')
-    torch._check(text_logits.device == packed.device,
-                 lambda: f'{name}: text_logits should be on the same device as packed '
-                 f'({packed.device}), got {text_logits.device}')
+    torch._check(
+        text_logits.device == packed.device,
+        lambda: f'{name}: text_logits should be on the same device as packed '
+        f'({packed.device}), got {text_logits.device}')
     torch._check(1 <= scale <= 64,
                  lambda: f'{name}: scale should be an integer in [1, 64], got {scale}')
-    torch._check(packed.shape[0] <= scale * text_logits.shape[0]
-                 and packed.shape[1] <= scale * text_logits.shape[1],
-                 lambda: f'{name}: packed [H, W] = {list(packed.shape)} should fit in scale * '
-                 f'text_logits = [{scale * text_logits.shape[0]}, '
-                 f'{scale * text_logits.shape[1]}]')
+    torch._check(
+        packed.shape[0] <= scale * text_logits.shape[0]
+        and packed.shape[1] <= scale * text_logits.shape[1],
+        lambda: f'{name}: packed [H, W] = {list(packed.shape)} should fit in scale * '
+        f'text_logits = [{scale * text_logits.shape[0]}, '
+        f'{scale * text_logits.shape[1]}]')
     torch._check(min_area >= 0, lambda: f'{name}: min_area should be >= 0, got {min_area}')
     num_instances = torch.library.get_ctx().new_dynamic_size()
     height, width = packed.shape
-    return (packed.new_empty((height, width), dtype=torch.int32),
-            packed.new_empty((num_instances, ), dtype=torch.int64),
+    return (packed.new_empty(
+        (height, width), dtype=torch.int32), packed.new_empty((num_instances, ), dtype=torch.int64),
             text_logits.new_empty((num_instances, ), dtype=torch.float64),
             packed.new_empty((num_instances, 4), dtype=torch.int32))
 

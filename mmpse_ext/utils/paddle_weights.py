@@ -31,14 +31,18 @@ PADDLE_STRUCTURE_KEY = 'StructuredToParameterName@@'
 _ALLOWED_GLOBALS = frozenset(
     [('numpy', 'ndarray'), ('numpy', 'dtype'), ('collections', 'OrderedDict')] +
     [(f'{package}.multiarray', name) for package in ('numpy.core', 'numpy._core')
-     for name in ('_reconstruct', 'scalar')] +
-    [(f'{package}.numeric', '_frombuffer') for package in ('numpy.core', 'numpy._core')] +
+     for name in ('_reconstruct', 'scalar')] + [(f'{package}.numeric', '_frombuffer')
+                                                for package in ('numpy.core', 'numpy._core')] +
     [(module, name) for module in ('builtins', '__builtin__')
-     for name in ('bool', 'int', 'float', 'complex', 'str', 'bytes', 'bytearray', 'tuple',
-                  'list', 'dict', 'set', 'frozenset', 'slice')])
+     for name in ('bool', 'int', 'float', 'complex', 'str', 'bytes', 'bytearray', 'tuple', 'list',
+                  'dict', 'set', 'frozenset', 'slice')])
 
-_BN_SUFFIX = {'weight': 'weight', 'bias': 'bias', '_mean': 'running_mean',
-              '_variance': 'running_var'}
+_BN_SUFFIX = {
+    'weight': 'weight',
+    'bias': 'bias',
+    '_mean': 'running_mean',
+    '_variance': 'running_var'
+}
 _NECK_LATERAL = {'toplayer_': 3, 'latlayer1_': 2, 'latlayer2_': 1, 'latlayer3_': 0}
 _NECK_SMOOTH = {'smooth1_': 2, 'smooth2_': 1, 'smooth3_': 0}
 
@@ -90,8 +94,8 @@ class ConversionReport:
             f'non-float sources: {len(self.wrong_dtype)}',
         ]
         for title, items in (('missing target', self.missing), ('unused source', self.unused),
-                             ('shape mismatch', self.shape_mismatch),
-                             ('non-float source', self.wrong_dtype)):
+                             ('shape mismatch', self.shape_mismatch), ('non-float source',
+                                                                       self.wrong_dtype)):
             lines += [f'  {title}: {item}' for item in items]
         lines += [f'  dropped source: {source} ({why})' for source, why in self.dropped]
         return '\n'.join(lines)
@@ -283,8 +287,8 @@ def map_paddle_name(name: str, kind: str) -> Tuple[Optional[str], Optional[str]]
     if kind != 'detector':
         raise ValueError(f"kind must be 'backbone' or 'detector', got {kind!r}")
     for prefix, mapper, target_prefix in (('backbone.', _map_backbone, 'backbone.'),
-                                          ('neck.', _map_neck, 'neck.'),
-                                          ('head.', _map_head, 'det_head.')):
+                                          ('neck.', _map_neck, 'neck.'), ('head.', _map_head,
+                                                                          'det_head.')):
         if name.startswith(prefix):
             target = mapper(name[len(prefix):])
             return (target_prefix + target if target else None), None
@@ -370,6 +374,5 @@ def convert_state_dict(source: Mapping[str, np.ndarray],
         problems.append(f'{len(report.unused)} source tensor(s) without a place: '
                         f'{_examples(report.unused)} (allow_unused / --allow-unused)')
     if problems:
-        raise ConversionError(f'Paddle {kind} conversion failed: ' + '; '.join(problems),
-                              report)
+        raise ConversionError(f'Paddle {kind} conversion failed: ' + '; '.join(problems), report)
     return state_dict, report

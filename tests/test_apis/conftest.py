@@ -46,10 +46,15 @@ model = dict(
 def run_python(args, timeout=900):
     """Run ``python args...`` in the repository; returns the CompletedProcess."""
     env = dict(os.environ)
-    env['PYTHONPATH'] = os.pathsep.join([REPO] + ([env['PYTHONPATH']]
-                                                  if env.get('PYTHONPATH') else []))
-    return subprocess.run([sys.executable] + list(args), cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    env['PYTHONPATH'] = os.pathsep.join([REPO] +
+                                        ([env['PYTHONPATH']] if env.get('PYTHONPATH') else []))
+    return subprocess.run(
+        [sys.executable] + list(args),
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout)
 
 
 @pytest.fixture(scope='session')
@@ -63,8 +68,8 @@ def synthetic_root(tmp_path_factory):
     """8 training and 4 test synthetic scenes (160-320 px), all annotation formats."""
     from mmpse_ext.datasets.synthetic import make_synthetic_icdar2015
     root = str(tmp_path_factory.mktemp('synthetic_api'))
-    make_synthetic_icdar2015(root, num_train=8, num_test=4, size_range=(160, 320), seed=3,
-                             progress=lambda line: None)
+    make_synthetic_icdar2015(
+        root, num_train=8, num_test=4, size_range=(160, 320), seed=3, progress=lambda line: None)
     return root
 
 

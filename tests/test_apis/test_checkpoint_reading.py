@@ -21,7 +21,7 @@ class RunsCodeWhenUnpickled:
         self.marker = marker
 
     def __reduce__(self):
-        return os.mkdir, (self.marker,)
+        return os.mkdir, (self.marker, )
 
 
 @pytest.fixture(scope='module')
@@ -35,24 +35,35 @@ def bad_checkpoints(tmp_path_factory, trained_model):
         made[name] = (str(folder / f'{name}.pth'), reason)
         return made[name][0]
 
-    with open(make('garbage', r"is not a PyTorch checkpoint \(neither a zip archive nor a "
-                              r"pickle; it starts with b'garbage\\n'\)"), 'w') as f:
+    with open(
+            make(
+                'garbage', r"is not a PyTorch checkpoint \(neither a zip archive nor a "
+                r"pickle; it starts with b'garbage\\n'\)"), 'w') as f:
         f.write('garbage\n')  # echo garbage > x.pth
     open(make('empty', 'is an empty file'), 'wb').close()
     with open(checkpoint, 'rb') as f:
         data = f.read()
-    with open(make('truncated', r'is truncated or corrupt \(its zip archive is incomplete\)'),
-              'wb') as f:
+    with open(
+            make('truncated', r'is truncated or corrupt \(its zip archive is incomplete\)'),
+            'wb') as f:
         f.write(data[:len(data) // 2])
     torch.save([1, 2, 3], make('list', 'is not a checkpoint: it holds a list'))
-    torch.save({'meta': {'epoch': 3}},
+    torch.save({'meta': {
+        'epoch': 3
+    }},
                make('no_tensors', r'is not a checkpoint: it holds a dict without tensors '
-                                  r'\(keys: meta\)'))
+                    r'\(keys: meta\)'))
     marker = str(folder / 'code_ran')
-    torch.save({'state_dict': {'w': torch.zeros(1)}, 'x': RunsCodeWhenUnpickled(marker)},
-               make('runs_code', r"holds objects that (torch's safe loader \(weights_only=True\)|"
-                                 r'the restricted loader \(torch < 2\.4\)) '
-                                 r'refuses, starting with (posix|nt|os)\.mkdir; not loaded'))
+    torch.save({
+        'state_dict': {
+            'w': torch.zeros(1)
+        },
+        'x': RunsCodeWhenUnpickled(marker)
+    },
+               make(
+                   'runs_code', r"holds objects that (torch's safe loader \(weights_only=True\)|"
+                   r'the restricted loader \(torch < 2\.4\)) '
+                   r'refuses, starting with (posix|nt|os)\.mkdir; not loaded'))
     return made, marker
 
 
@@ -91,8 +102,8 @@ def bad_configs(tmp_path_factory, trained_model):
     config, _ = trained_model
     folder = tmp_path_factory.mktemp('bad_configs')
     texts = {
-        'syntax_error': ("model = dict(type='PSENet'\n",
-                         r"is not valid Python: '\(' was never closed \(line 1\)"),
+        'syntax_error':
+        ("model = dict(type='PSENet'\n", r"is not valid Python: '\(' was never closed \(line 1\)"),
         'no_model': ('x = 1\n', r'has no model \(a `model = dict\(type=...\)` entry\)'),
         'unknown_type': (f"_base_ = [{config!r}]\nmodel = dict(_delete_=True, type='NoSuchNet')\n",
                          'its model cannot be built: KeyError: .*NoSuchNet'),
@@ -111,16 +122,17 @@ def one_error_line(captured) -> str:
     return lines[0]
 
 
-def test_tools_give_one_line_for_bad_checkpoints(bad_checkpoints, trained_model, tmp_path,
-                                                 capsys, synthetic_root):
+def test_tools_give_one_line_for_bad_checkpoints(bad_checkpoints, trained_model, tmp_path, capsys,
+                                                 synthetic_root):
     config, _ = trained_model
-    infer, test, export = (load_tool(name) for name in ('infer', 'test',
-                                                        'model_converters/export_onnx'))
+    infer, test, export = (
+        load_tool(name) for name in ('infer', 'test', 'model_converters/export_onnx'))
     made, marker = bad_checkpoints
     images = osp.join(synthetic_root, 'ch4_test_images')
     for name, (path, reason) in made.items():
-        assert infer.main([images, '--config', config, '--checkpoint', path,
-                           '--out-dir', str(tmp_path / 'out')]) == 1
+        assert infer.main(
+            [images, '--config', config, '--checkpoint', path, '--out-dir',
+             str(tmp_path / 'out')]) == 1
         assert re.search(reason, one_error_line(capsys.readouterr()))
         with pytest.raises(SystemExit) as caught:
             test.main([config, path, '--work-dir', str(tmp_path / 'work')])
@@ -135,12 +147,14 @@ def test_tools_give_one_line_for_bad_checkpoints(bad_checkpoints, trained_model,
 def test_tools_give_one_line_for_bad_configs(bad_configs, trained_model, tmp_path, capsys,
                                              synthetic_root):
     _, checkpoint = trained_model
-    infer, test, export = (load_tool(name) for name in ('infer', 'test',
-                                                        'model_converters/export_onnx'))
+    infer, test, export = (
+        load_tool(name) for name in ('infer', 'test', 'model_converters/export_onnx'))
     images = osp.join(synthetic_root, 'ch4_test_images')
     for name, (path, reason) in bad_configs.items():
-        assert infer.main([images, '--config', path, '--checkpoint', checkpoint,
-                           '--out-dir', str(tmp_path / 'out')]) == 1
+        assert infer.main([
+            images, '--config', path, '--checkpoint', checkpoint, '--out-dir',
+            str(tmp_path / 'out')
+        ]) == 1
         line = one_error_line(capsys.readouterr())
         assert path in line and re.search(reason, line), line
         assert export.main([path, checkpoint, str(tmp_path / 'x.onnx')]) == 1
@@ -158,9 +172,12 @@ def test_infer_command_refuses_a_pickle_that_runs_code(bad_checkpoints, trained_
     config, _ = trained_model
     made, marker = bad_checkpoints
     path, reason = made['runs_code']
-    result = python_tool(['tools/infer.py', osp.join(synthetic_root, 'ch4_test_images'),
-                          '--config', config, '--checkpoint', path,
-                          '--out-dir', str(tmp_path / 'out')])
+    result = python_tool([
+        'tools/infer.py',
+        osp.join(synthetic_root, 'ch4_test_images'), '--config', config, '--checkpoint', path,
+        '--out-dir',
+        str(tmp_path / 'out')
+    ])
     assert result.returncode == 1, result.stderr[-3000:]
     assert 'Traceback' not in result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]

@@ -24,16 +24,18 @@ def tiny_model(**preprocessor):
     return model.eval()
 
 
-@pytest.mark.parametrize('preprocessor,exact', [
-    (dict(), True),                                   # the recipe: BGR kept, pad 0
-    (dict(bgr_to_rgb=True), True),                    # MMOCR's stock configs
-    (dict(bgr_to_rgb=True, pad_value=1.5), False),    # pad value not exactly representable
-])
+@pytest.mark.parametrize(
+    'preprocessor,exact',
+    [
+        (dict(), True),  # the recipe: BGR kept, pad 0
+        (dict(bgr_to_rgb=True), True),  # MMOCR's stock configs
+        (dict(bgr_to_rgb=True, pad_value=1.5), False),  # pad value not exactly representable
+    ])
 def test_network_equals_data_preprocessor_path(preprocessor, exact):
     model = tiny_model(**preprocessor)
     network = PSELogitsNetwork(model)
-    image = torch.randint(0, 256, (3, 70, 100), generator=torch.Generator().manual_seed(1),
-                          dtype=torch.uint8)
+    image = torch.randint(
+        0, 256, (3, 70, 100), generator=torch.Generator().manual_seed(1), dtype=torch.uint8)
     with torch.no_grad():
         data = model.data_preprocessor(dict(inputs=[image], data_samples=None), False)
         expected = model.det_head(model.extract_feat(data['inputs']))

@@ -29,8 +29,11 @@ def test_load_model_accepts_bare_state_dict_like_converted_paddle(demo_model_sta
     for key, value in bare.items():
         assert torch.equal(model.state_dict()[key], value), key
     # a Runner checkpoint (state_dict + meta) of a DDP-wrapped model
-    torch.save(dict(meta=dict(epoch=1), state_dict={f'module.{k}': v for k, v in state.items()}),
-               tmp_path / 'runner.pth')
+    torch.save(
+        dict(meta=dict(epoch=1), state_dict={
+            f'module.{k}': v
+            for k, v in state.items()
+        }), tmp_path / 'runner.pth')
     model = load_model(cfg, str(tmp_path / 'runner.pth'), 'cpu')
     for key, value in state.items():
         assert torch.equal(model.state_dict()[key], value), key
@@ -42,8 +45,10 @@ def test_load_model_rejects_mismatched_weights(demo_model_state, tmp_path):
     wrong.pop('det_head.out_conv.weight')
     wrong['head.conv2.weight'] = torch.zeros(1)
     torch.save(wrong, tmp_path / 'wrong.pth')
-    with pytest.raises(RuntimeError, match=r'1 missing keys.*det_head.out_conv.weight.*'
-                                           r'1 unexpected keys.*head.conv2.weight'):
+    with pytest.raises(
+            RuntimeError,
+            match=r'1 missing keys.*det_head.out_conv.weight.*'
+            r'1 unexpected keys.*head.conv2.weight'):
         load_model(cfg, str(tmp_path / 'wrong.pth'), 'cpu')
     with pytest.raises(FileNotFoundError, match='absent.pth'):
         load_model(cfg, str(tmp_path / 'absent.pth'), 'cpu')

@@ -1,6 +1,6 @@
-"""The exported graph (tools/model_converters/export_onnx.py on the session's trained model): it passes onnx's
-checker, its batch, height and width are symbolic, and ONNX Runtime follows PyTorch on shapes
-other than the traced one."""
+"""The exported graph (tools/model_converters/export_onnx.py on the session's trained model): it
+passes onnx's checker, its batch, height and width are symbolic, and ONNX Runtime follows
+PyTorch on shapes other than the traced one."""
 import os.path as osp
 import re
 
@@ -24,8 +24,9 @@ def network(exported_model):
 def test_export_tool_reports_its_checks(exported_model):
     _, _, _, stdout = exported_model
     line = stdout.strip().splitlines()[-1]
-    match = re.search(r'onnx checker OK; ONNX Runtime vs PyTorch on \[1, 3, 320, 544\]: '
-                      r'max \|diff\| ([\d.e+-]+)', line)
+    match = re.search(
+        r'onnx checker OK; ONNX Runtime vs PyTorch on \[1, 3, 320, 544\]: '
+        r'max \|diff\| ([\d.e+-]+)', line)
     assert match, line
     assert float(match.group(1)) <= 1e-4
 

@@ -73,9 +73,12 @@ def test_int8_logits_and_words_stay_close_to_float(int8_model, synthetic_root):
 @pytest.mark.slow
 def test_infer_tool_runs_the_int8_model(int8_model, synthetic_root, python_tool, tmp_path):
     config, _, out, _ = int8_model
-    result = python_tool(['tools/infer.py', osp.join(synthetic_root, 'ch4_test_images'),
-                          '--config', config, '--checkpoint', out, '--out-dir', str(tmp_path),
-                          '--no-vis'])
+    result = python_tool([
+        'tools/infer.py',
+        osp.join(synthetic_root, 'ch4_test_images'), '--config', config, '--checkpoint', out,
+        '--out-dir',
+        str(tmp_path), '--no-vis'
+    ])
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1].startswith('4 images, ')
     assert len(glob.glob(str(tmp_path / 'preds' / '*.json'))) == 4

@@ -33,13 +33,15 @@ def small_network():
     return PSELogitsNetwork(MODELS.build(cfg.model).eval())
 
 
-@pytest.mark.skipif(not _has_torchscript_exporter(),
-                    reason=f'torch {torch.__version__} has no TorchScript ONNX exporter')
+@pytest.mark.skipif(
+    not _has_torchscript_exporter(),
+    reason=f'torch {torch.__version__} has no TorchScript ONNX exporter')
 def test_torchscript_export_follows_pytorch_on_other_shapes(small_network, tmp_path):
     import onnx
     onnx_file = str(tmp_path / 'pse_torchscript.onnx')
-    assert export_onnx(small_network, onnx_file, example_shape=(2, 3, 128, 192),
-                       exporter='torchscript') == 'torchscript'
+    assert export_onnx(
+        small_network, onnx_file, example_shape=(2, 3, 128, 192),
+        exporter='torchscript') == 'torchscript'
     model = onnx.load(onnx_file)
     onnx.checker.check_model(model, full_check=True)
     [graph_input] = model.graph.input

@@ -49,14 +49,15 @@ def test_pytorch_backend_gives_the_test_tools_predictions(detectors, test_images
         data = pseudo_collate([file_pipeline(dict(img_path=detection.source))])
         with torch.no_grad():
             sample = model.test_step(data)[0]
-        expected = [np.asarray(p, np.float32).reshape(-1, 2)
-                    for p in sample.pred_instances.polygons]
+        expected = [
+            np.asarray(p, np.float32).reshape(-1, 2) for p in sample.pred_instances.polygons
+        ]
         assert len(expected) == len(detection.polygons)
         for got, want in zip(detection.polygons, expected):
             np.testing.assert_array_equal(got, want)
         # the network may pick other kernels for a batch of 2: scores equal to float32 rounding
-        np.testing.assert_allclose(detection.scores, sample.pred_instances.scores.numpy(),
-                                   rtol=1e-6, atol=0)
+        np.testing.assert_allclose(
+            detection.scores, sample.pred_instances.scores.numpy(), rtol=1e-6, atol=0)
     assert sum(len(d.polygons) for d in detections) >= 3  # the comparison compared something
 
 
@@ -123,8 +124,10 @@ def test_folder_with_nested_duplicate_names(detectors, nested_duplicates, test_i
     torch_detector, _ = detectors
     detections = torch_detector(str(nested_duplicates))
     sources = [d.source for d in detections]
-    assert sources == [str(nested_duplicates / 'a' / 'img_1.jpg'),
-                       str(nested_duplicates / 'b' / 'c' / 'img_1.jpg')]
+    assert sources == [
+        str(nested_duplicates / 'a' / 'img_1.jpg'),
+        str(nested_duplicates / 'b' / 'c' / 'img_1.jpg')
+    ]
     for detection, original in zip(detections, (test_images[1], test_images[3])):
         assert same_detections(detection, torch_detector(original)[0])
 
@@ -134,8 +137,9 @@ def test_arrays_and_batches_give_what_single_files_give(exported_model, detector
     config, checkpoint, _, _ = exported_model
     torch_detector, _ = detectors
     by_file = torch_detector(test_images)
-    arrays = [cv2.imread(path, cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
-              for path in test_images]
+    arrays = [
+        cv2.imread(path, cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION) for path in test_images
+    ]
     one_by_one = PSEDetector(config, checkpoint, device='cpu', batch_size=1)
     by_array = one_by_one(arrays)
     assert [d.source for d in by_array] == [0, 1, 2, 3]
@@ -143,8 +147,11 @@ def test_arrays_and_batches_give_what_single_files_give(exported_model, detector
         assert same_detections(a, b)
         np.testing.assert_allclose(a.scores, b.scores, rtol=1e-6, atol=0)
     # Three images of one size form one batch of 3; the results are those of batch size 1.
-    same_size = [arrays[0], np.ascontiguousarray(arrays[0][:, ::-1]), arrays[1],
-                 np.ascontiguousarray(arrays[0][::-1])]
+    same_size = [
+        arrays[0],
+        np.ascontiguousarray(arrays[0][:, ::-1]), arrays[1],
+        np.ascontiguousarray(arrays[0][::-1])
+    ]
     batched = PSEDetector(config, checkpoint, device='cpu', batch_size=4)
     assert sorted(len(b.images) for b in batched.batches(same_size)) == [1, 3]
     for a, b in zip(batched(same_size), one_by_one(same_size)):
@@ -178,15 +185,17 @@ def test_bad_arguments_raise_clear_errors(exported_model, detectors, tmp_path):
 
 @pytest.mark.slow
 def test_infer_tool_on_onnx_writes_the_detectors_results(exported_model, detectors,
-                                                         nested_duplicates, tmp_path,
-                                                         python_tool):
+                                                         nested_duplicates, tmp_path, python_tool):
     """tools/infer.py with an .onnx checkpoint picks ONNX Runtime by itself; its JSON holds the
     API's polygons (rounded to 2 decimals) under the nested names."""
     config, _, onnx_file, _ = exported_model
     _, ort_detector = detectors
     out_dir = tmp_path / 'out'
-    result = python_tool(['tools/infer.py', str(nested_duplicates), '--config', config,
-                         '--checkpoint', onnx_file, '--out-dir', str(out_dir), '--no-vis'])
+    result = python_tool([
+        'tools/infer.py',
+        str(nested_duplicates), '--config', config, '--checkpoint', onnx_file, '--out-dir',
+        str(out_dir), '--no-vis'
+    ])
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     detections = ort_detector(str(nested_duplicates))
     assert result.stdout.strip().splitlines()[-1] == (
@@ -196,6 +205,5 @@ def test_infer_tool_on_onnx_writes_the_detectors_results(exported_model, detecto
         with open(out_dir / 'preds' / f'{name}.json') as f:
             written = json.load(f)
         assert written['img_path'] == detection.source
-        assert written['polygons'] == [p.reshape(-1).round(2).tolist()
-                                       for p in detection.polygons]
+        assert written['polygons'] == [p.reshape(-1).round(2).tolist() for p in detection.polygons]
     assert not (out_dir / 'vis').exists()

@@ -10,10 +10,10 @@ import shutil
 import cv2
 import numpy as np
 import pytest
+from image_kinds import write_image_kinds
 from mmengine.config import Config
 from PIL import Image
 
-from image_kinds import write_image_kinds
 from mmpse_ext.apis import ConfigError, PSEDetector, UnreadableImageError
 from mmpse_ext.apis.pse_detector import with_exif_orientation
 
@@ -70,7 +70,7 @@ def test_bad_files_are_named_and_the_others_answered(detector, image_kinds):
     for path, result in zip(items, results):
         if path in unreadable:
             assert result.error == unreadable[path], path
-            assert result.polygons == [] and result.scores.shape == (0,)
+            assert result.polygons == [] and result.scores.shape == (0, )
         else:
             assert result.error is None, path
             # grey, RGBA, 16-bit, TIFF, WebP, ... answered as their decoded pixels are
@@ -124,19 +124,18 @@ def test_exif_orientation_ignored_by_default_honoured_on_request(trained_model, 
 def test_exif_choice_on_the_loader_step():
     loader = dict(type='LoadImageFromFile', color_type='color_ignore_orientation')
     assert with_exif_orientation(loader, True, 'c.py')['color_type'] == 'color'
-    assert with_exif_orientation(loader, False, 'c.py')['color_type'] == (
-        'color_ignore_orientation')
+    assert with_exif_orientation(loader, False,
+                                 'c.py')['color_type'] == ('color_ignore_orientation')
     grey = dict(type='LoadImageFromFile', color_type='grayscale')
-    assert with_exif_orientation(grey, False, 'c.py')['color_type'] == (
-        'grayscale_ignore_orientation')
+    assert with_exif_orientation(grey, False,
+                                 'c.py')['color_type'] == ('grayscale_ignore_orientation')
     with pytest.raises(ConfigError, match=r"c.py.*color_type='unchanged'.*cannot apply EXIF"):
-        with_exif_orientation(dict(type='LoadImageFromFile', color_type='unchanged'), True,
-                              'c.py')
+        with_exif_orientation(dict(type='LoadImageFromFile', color_type='unchanged'), True, 'c.py')
 
 
 @pytest.mark.slow
-def test_infer_tool_on_a_folder_of_odd_files(trained_model, detector, image_kinds, scene,
-                                             tmp_path, python_tool):
+def test_infer_tool_on_a_folder_of_odd_files(trained_model, detector, image_kinds, scene, tmp_path,
+                                             python_tool):
     """tools/infer.py: outputs for every readable file, one warning per unreadable one with its
     reason, a closing count, exit status 3, no traceback; --exif-orientation honour reaches
     the detector."""
@@ -145,14 +144,18 @@ def test_infer_tool_on_a_folder_of_odd_files(trained_model, detector, image_kind
     folder = str(tmp_path / 'inputs')
     shutil.copytree(kinds_folder, folder)
     readable = [osp.join(folder, osp.relpath(path, kinds_folder)) for path in image_kinds[0]]
-    unreadable = {osp.join(folder, osp.relpath(path, kinds_folder)): reason
-                  for path, reason in image_kinds[1].items()}
+    unreadable = {
+        osp.join(folder, osp.relpath(path, kinds_folder)): reason
+        for path, reason in image_kinds[1].items()
+    }
     photo = osp.join(folder, 'portrait.jpg')
     write_exif_rotated_jpeg(photo, scene)
     readable = sorted(readable + [photo])
     out_dir = tmp_path / 'out'
-    result = python_tool(['tools/infer.py', folder, '--config', config, '--checkpoint',
-                          checkpoint, '--out-dir', str(out_dir), '--exif-orientation', 'honour'])
+    result = python_tool([
+        'tools/infer.py', folder, '--config', config, '--checkpoint', checkpoint, '--out-dir',
+        str(out_dir), '--exif-orientation', 'honour'
+    ])
     assert result.returncode == 3, (result.stdout + result.stderr)[-4000:]
     assert 'Traceback' not in result.stderr + result.stdout
     warnings = [line for line in result.stderr.splitlines() if line.startswith('WARNING')]
@@ -160,9 +163,9 @@ def test_infer_tool_on_a_folder_of_odd_files(trained_model, detector, image_kind
                                       for path, reason in unreadable.items())
     summary = result.stderr.strip().splitlines()[-1]
     total = len(readable) + len(unreadable)
-    assert summary == (f'{total} inputs: {len(readable)} done, {len(unreadable)} unreadable: '
-                       + ', '.join(f'{osp.basename(path)} ({unreadable[path]})'
-                                   for path in sorted(unreadable)))
+    assert summary == (f'{total} inputs: {len(readable)} done, {len(unreadable)} unreadable: ' +
+                       ', '.join(f'{osp.basename(path)} ({unreadable[path]})'
+                                 for path in sorted(unreadable)))
     upright = PSEDetector(config, checkpoint, device='cpu', exif_orientation=True)
     detections = 0
     for path in readable:

@@ -34,8 +34,8 @@ def test_with_test_scale_copies_and_keeps_the_original(random_small_model):
     assert find_test_resize(cfg)['limit_side_len'] == 320
     assert network_input_cap(cfg) == dict(max_pixels=4096 * 1024, max_side=4096)
     # a config whose test pipeline has no LimitSideResize: the option cannot be applied
-    cfg.test_dataloader.dataset.pipeline[1] = dict(type='mmpse_ext.MinShortSideResize',
-                                                   min_short_side=320, size_divisor=32)
+    cfg.test_dataloader.dataset.pipeline[1] = dict(
+        type='mmpse_ext.MinShortSideResize', min_short_side=320, size_divisor=32)
     with pytest.raises(ValueError, match='no mmpse_ext.LimitSideResize'):
         with_test_scale(cfg, limit_type='max')
 
@@ -67,14 +67,14 @@ def test_thin_images_are_capped_and_detected(random_small_model, hw):
     assert height * width <= 4096 * 1024 and max(height, width) <= 4096
     assert max(height, width) == 4096  # the long side is the one capped
     assert len([w for w in caught if w.category is InputSizeCapWarning]) == 2  # one per run
-    assert detection.source == 0 and detection.scores.shape == (len(detection.polygons),)
+    assert detection.source == 0 and detection.scores.shape == (len(detection.polygons), )
 
 
 def _infer_tool():
     """tools/infer.py as a module."""
     import importlib.util
-    path = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tools',
-                    'infer.py')
+    path = osp.join(
+        osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tools', 'infer.py')
     spec = importlib.util.spec_from_file_location('infer_tool', path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -86,8 +86,10 @@ def test_infer_tool_refuses_bad_scale_options(random_small_model, tmp_path, caps
     image = str(tmp_path / 'x.png')
     cv2.imwrite(image, np.zeros((64, 64, 3), np.uint8))
     infer = _infer_tool()
-    common = [image, '--config', config, '--checkpoint', checkpoint, '--out-dir',
-              str(tmp_path / 'out')]
+    common = [
+        image, '--config', config, '--checkpoint', checkpoint, '--out-dir',
+        str(tmp_path / 'out')
+    ]
     assert infer.main(common + ['--tile', '1000']) == 1
     assert capsys.readouterr().err.strip() == (
         'ERROR: tile must be a positive multiple of 32, got 1000')
@@ -109,18 +111,22 @@ def test_infer_tool_options(trained_model, synthetic_root, tmp_path, python_tool
     inputs.mkdir()
     for index, path in enumerate(images):
         cv2.imwrite(str(inputs / f'img_{index}.png'), cv2.imread(path))
-    large = np.concatenate([np.concatenate([cv2.resize(cv2.imread(p), (320, 320))
-                                            for p in images], 1)] * 2, 0)  # 640 x 1280
+    large = np.concatenate(
+        [np.concatenate([cv2.resize(cv2.imread(p), (320, 320)) for p in images], 1)] * 2,
+        0)  # 640 x 1280
     cv2.imwrite(str(inputs / 'large.png'), large)
     cv2.imwrite(str(inputs / 'strip.png'), np.full((3, 2000, 3), 220, np.uint8))
     out_dir = tmp_path / 'out'
     options = ['--limit-type', 'max', '--limit-side-len', '288', '--tile', '320']
-    result = python_tool(['tools/infer.py', str(inputs), '--config', config, '--checkpoint',
-                          checkpoint, '--out-dir', str(out_dir), '--no-vis'] + options)
+    result = python_tool([
+        'tools/infer.py',
+        str(inputs), '--config', config, '--checkpoint', checkpoint, '--out-dir',
+        str(out_dir), '--no-vis'
+    ] + options)
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     assert 'WARNING' not in result.stderr  # 'max' 288 and the tiles stay under the cap
-    detector = PSEDetector(config, checkpoint, device='cpu', limit_type='max',
-                           limit_side_len=288, tile=320)
+    detector = PSEDetector(
+        config, checkpoint, device='cpu', limit_type='max', limit_side_len=288, tile=320)
     names = ['img_0', 'img_1', 'img_2', 'img_3', 'large', 'strip']
     detections = detector([str(inputs / f'{name}.png') for name in names])
     assert sum(len(d.polygons) for d in detections) >= 3  # the comparison compares something
@@ -131,9 +137,11 @@ def test_infer_tool_options(trained_model, synthetic_root, tmp_path, python_tool
                                        for p in detection.polygons], name
 
     # the recipe's rule on the strip: capped, one line naming the file and the size used
-    result = python_tool(['tools/infer.py', str(inputs / 'strip.png'), '--config', config,
-                          '--checkpoint', checkpoint, '--out-dir', str(tmp_path / 'strip'),
-                          '--no-vis'])
+    result = python_tool([
+        'tools/infer.py',
+        str(inputs / 'strip.png'), '--config', config, '--checkpoint', checkpoint, '--out-dir',
+        str(tmp_path / 'strip'), '--no-vis'
+    ])
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     warning_lines = [line for line in result.stderr.splitlines() if 'WARNING' in line]
     assert len(warning_lines) == 1 and warning_lines[0].startswith('WARNING: ')

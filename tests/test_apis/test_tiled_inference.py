@@ -54,13 +54,13 @@ def _png_header(path, width, height):
     import zlib
 
     def chunk(kind, data):
-        return (struct.pack('>I', len(data)) + kind + data
-                + struct.pack('>I', zlib.crc32(kind + data)))
+        return (struct.pack('>I', len(data)) + kind + data +
+                struct.pack('>I', zlib.crc32(kind + data)))
 
     with open(path, 'wb') as f:
-        f.write(b'\x89PNG\r\n\x1a\n'
-                + chunk(b'IHDR', struct.pack('>IIBBBBB', width, height, 8, 2, 0, 0, 0))
-                + chunk(b'IEND', b''))
+        f.write(b'\x89PNG\r\n\x1a\n' +
+                chunk(b'IHDR', struct.pack('>IIBBBBB', width, height, 8, 2, 0, 0, 0)) +
+                chunk(b'IEND', b''))
 
 
 def test_which_images_are_tiled(tmp_path):
@@ -93,8 +93,7 @@ class BlockNetwork:
 def block_detectors(random_small_model):
     """(untiled detector at scale 1, detector with tile=256), both on :class:`BlockNetwork`."""
     config, checkpoint = random_small_model
-    untiled = PSEDetector(config, checkpoint, device='cpu', limit_type='max',
-                          limit_side_len=4096)
+    untiled = PSEDetector(config, checkpoint, device='cpu', limit_type='max', limit_side_len=4096)
     tiled = PSEDetector(config, checkpoint, device='cpu', tile=256)
     for detector in (untiled, tiled):
         detector.backend = BlockNetwork()
@@ -103,13 +102,15 @@ def block_detectors(random_small_model):
 
 #: White "words" (x0, y0, x1, y1) on a 704 x 896 (h x w) image; with 256-pixel tiles (overlap
 #: 64) tiles start at 0, 192, 384, 576 and the seams are at 224, 416, 608 on both axes.
-WORDS = [(20, 20, 120, 50),        # inside the first tile
-         (150, 100, 300, 130),     # across the seam at x = 224 and both tiles' borders
-         (100, 300, 780, 340),     # across three seams
-         (400, 200, 450, 240),     # on the x seam 416
-         (590, 400, 640, 440),     # on the corner of seams x = 608, y = 416
-         (200, 560, 260, 680),     # tall, across the y seam 608
-         (820, 650, 890, 700)]     # in the last tile, at the image border
+WORDS = [
+    (20, 20, 120, 50),  # inside the first tile
+    (150, 100, 300, 130),  # across the seam at x = 224 and both tiles' borders
+    (100, 300, 780, 340),  # across three seams
+    (400, 200, 450, 240),  # on the x seam 416
+    (590, 400, 640, 440),  # on the corner of seams x = 608, y = 416
+    (200, 560, 260, 680),  # tall, across the y seam 608
+    (820, 650, 890, 700)
+]  # in the last tile, at the image border
 
 
 def _words_image():
@@ -136,12 +137,13 @@ def test_each_word_across_tile_borders_is_found_once(block_detectors):
     _, tiled = block_detectors
     detection = tiled(_words_image())[0]
     for x0, y0, x1, y1 in WORDS:
-        hits = [p for p in detection.polygons
-                if p[:, 0].min() < x1 and p[:, 0].max() > x0
-                and p[:, 1].min() < y1 and p[:, 1].max() > y0]
+        hits = [
+            p for p in detection.polygons
+            if p[:, 0].min() < x1 and p[:, 0].max() > x0 and p[:, 1].min() < y1 and p[:,
+                                                                                      1].max() > y0
+        ]
         assert len(hits) == 1, (x0, y0, x1, y1)
-        box = (hits[0][:, 0].min(), hits[0][:, 1].min(), hits[0][:, 0].max(),
-               hits[0][:, 1].max())
+        box = (hits[0][:, 0].min(), hits[0][:, 1].min(), hits[0][:, 0].max(), hits[0][:, 1].max())
         np.testing.assert_allclose(box, (x0, y0, x1 - 1, y1 - 1), atol=1.5)
 
 
@@ -166,8 +168,7 @@ def test_unreadable_large_file_is_reported_not_tiled(block_detectors, tmp_path):
     """Its header says it is large, its data are cut: the plain path names it."""
     _, tiled = block_detectors
     path = tmp_path / 'cut.jpg'
-    cv2.imwrite(str(path), (np.random.default_rng(0).random((704, 896, 3)) * 255).astype(
-        np.uint8))
+    cv2.imwrite(str(path), (np.random.default_rng(0).random((704, 896, 3)) * 255).astype(np.uint8))
     path.write_bytes(path.read_bytes()[:2000])
     good = str(tmp_path / 'good.png')
     cv2.imwrite(good, _words_image())

@@ -5,9 +5,9 @@ import struct
 import cv2
 import numpy as np
 import pytest
+from image_kinds import write_image_kinds
 from mmocr.datasets.transforms import LoadImageFromFile
 
-from image_kinds import write_image_kinds
 from mmpse_ext.apis import UnreadableImageError, unreadable_reason
 
 
@@ -34,15 +34,17 @@ def test_readable_kinds_are_read_by_mmocrs_loader(kinds):
         assert loader(dict(img_path=path))['img'].shape == (48, 64, 3), path
 
 
-@pytest.mark.parametrize('content,expected', [
-    (b'\x89PNG\r\n\x1a\n' + bytes(40), 'truncated PNG'),  # no IEND chunk
-    (b'GIF89a' + bytes(20), 'unsupported format: GIF'),
-    (b'RIFF\x00\x00\x00\x00WEBPVP8 ' + bytes(20) + b'x', 'corrupt WebP'),
-    (b'%PDF-1.4\n%...', 'unsupported format: PDF'),
-    (b'\x00\x01\x02\xfe\xff' * 4, 'not an image: unknown content starting '
-                                  '00 01 02 fe ff 00 01 02'),
-    ('Zeichen ünïcødé, not an image'.encode(), 'not an image: a text file'),
-])
+@pytest.mark.parametrize(
+    'content,expected',
+    [
+        (b'\x89PNG\r\n\x1a\n' + bytes(40), 'truncated PNG'),  # no IEND chunk
+        (b'GIF89a' + bytes(20), 'unsupported format: GIF'),
+        (b'RIFF\x00\x00\x00\x00WEBPVP8 ' + bytes(20) + b'x', 'corrupt WebP'),
+        (b'%PDF-1.4\n%...', 'unsupported format: PDF'),
+        (b'\x00\x01\x02\xfe\xff' * 4, 'not an image: unknown content starting '
+         '00 01 02 fe ff 00 01 02'),
+        ('Zeichen ünïcødé, not an image'.encode(), 'not an image: a text file'),
+    ])
 def test_reason_by_content(tmp_path, content, expected):
     path = tmp_path / 'x.png'
     path.write_bytes(content)
@@ -53,8 +55,9 @@ def test_complete_jpeg_that_fails_quotes_the_loaders_error(tmp_path):
     path = tmp_path / 'x.jpg'
     path.write_bytes(b'\xff\xd8\xff\xe0' + bytes(30) + b'\xff\xd9')
     assert unreadable_reason(str(path)) == 'corrupt JPEG'
-    assert (unreadable_reason(str(path), ValueError('bad Huffman table\nmore'))
-            == 'corrupt JPEG: ValueError: bad Huffman table')
+    assert (unreadable_reason(
+        str(path),
+        ValueError('bad Huffman table\nmore')) == 'corrupt JPEG: ValueError: bad Huffman table')
 
 
 def test_image_over_the_decoders_size_limit(tmp_path):
@@ -67,8 +70,8 @@ def test_image_over_the_decoders_size_limit(tmp_path):
     path.write_bytes(bytes(data))
     with pytest.raises(Exception) as caught:
         LoadImageFromFile(color_type='color_ignore_orientation')(dict(img_path=str(path)))
-    assert (unreadable_reason(str(path), caught.value)
-            == "JPEG too large to decode (over 2^30 pixels, OpenCV's CV_IO_MAX_IMAGE_PIXELS)")
+    assert (unreadable_reason(str(path), caught.value) ==
+            "JPEG too large to decode (over 2^30 pixels, OpenCV's CV_IO_MAX_IMAGE_PIXELS)")
 
 
 def test_unopenable_file_and_the_error_type(tmp_path):

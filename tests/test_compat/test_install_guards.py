@@ -18,12 +18,17 @@ def _setup_py_with_torch(site_dir, torch_source):
     package.mkdir(parents=True)
     (package / '__init__.py').write_text(torch_source)
     env = dict(os.environ, PYTHONPATH=str(site_dir))
-    return subprocess.run([sys.executable, 'setup.py', '--name'], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, 'setup.py', '--name'],
+                          cwd=REPO,
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=120)
 
 
-@pytest.mark.parametrize('build_env', ['pip-build-env-x1y2/overlay/lib/site-packages',
-                                       'build-env-k3j4/lib/site-packages'])
+@pytest.mark.parametrize(
+    'build_env',
+    ['pip-build-env-x1y2/overlay/lib/site-packages', 'build-env-k3j4/lib/site-packages'])
 def test_an_isolated_build_torch_stops_the_build_with_one_line(tmp_path, build_env):
     result = _setup_py_with_torch(tmp_path / build_env, "__version__ = '2.99.0'\n")
     assert result.returncode == 1

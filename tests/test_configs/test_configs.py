@@ -8,10 +8,9 @@ import numpy as np
 import pytest
 import torch
 from mmengine.config import Config, ConfigDict
-from mmengine.registry import (DATASETS, HOOKS, LOG_PROCESSORS, LOOPS, METRICS,
-                               MODEL_WRAPPERS, MODELS, OPTIM_WRAPPERS, OPTIMIZERS,
-                               PARAM_SCHEDULERS, TRANSFORMS, VISBACKENDS, VISUALIZERS,
-                               DefaultScope, init_default_scope)
+from mmengine.registry import (DATASETS, HOOKS, LOG_PROCESSORS, LOOPS, METRICS, MODEL_WRAPPERS,
+                               MODELS, OPTIM_WRAPPERS, OPTIMIZERS, PARAM_SCHEDULERS, TRANSFORMS,
+                               VISBACKENDS, VISUALIZERS, DefaultScope, init_default_scope)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = osp.join(REPO, 'configs')
@@ -23,7 +22,6 @@ TOTALTEXT = osp.join(CONFIGS, 'pse_r50vd_totaltext.py')
 CURVED_DEMO = osp.join(CONFIGS, 'pse_r18_synthetic_curved_demo.py')
 ALL = [FLAGSHIP, PAPER, DEMO, CTW1500, TOTALTEXT, CURVED_DEMO]
 IDS = ['flagship', 'paper', 'demo', 'ctw1500', 'totaltext', 'curved_demo']
-
 
 pytestmark = pytest.mark.usefixtures('single_thread')
 
@@ -47,11 +45,16 @@ REGISTRIES = [
     ('optim_wrapper.optimizer', OPTIMIZERS),
     ('optim_wrapper', OPTIM_WRAPPERS),
     ('param_scheduler', PARAM_SCHEDULERS),
-    ('train_cfg', LOOPS), ('val_cfg', LOOPS), ('test_cfg', LOOPS),
-    ('default_hooks', HOOKS), ('custom_hooks', HOOKS),
-    ('val_evaluator', METRICS), ('test_evaluator', METRICS),
+    ('train_cfg', LOOPS),
+    ('val_cfg', LOOPS),
+    ('test_cfg', LOOPS),
+    ('default_hooks', HOOKS),
+    ('custom_hooks', HOOKS),
+    ('val_evaluator', METRICS),
+    ('test_evaluator', METRICS),
     ('log_processor', LOG_PROCESSORS),
-    ('visualizer.vis_backends', VISBACKENDS), ('vis_backends', VISBACKENDS),
+    ('visualizer.vis_backends', VISBACKENDS),
+    ('vis_backends', VISBACKENDS),
     ('visualizer', VISUALIZERS),
 ]
 
@@ -105,8 +108,10 @@ def test_every_type_resolves_in_the_default_scope(config_path):
 
 def test_type_check_catches_unknown_and_unscoped_types():
     cfg = Config.fromfile(FLAGSHIP)
-    cfg.merge_from_dict({'model.neck.type': 'PSEFPN',  # unscoped: not in mmocr's registry
-                         'val_evaluator.type': 'mmpse_ext.NoSuchMetric'})
+    cfg.merge_from_dict({
+        'model.neck.type': 'PSEFPN',  # unscoped: not in mmocr's registry
+        'val_evaluator.type': 'mmpse_ext.NoSuchMetric'
+    })
     unresolved, _ = unresolved_types(cfg)
     assert unresolved == ['model.neck: PSEFPN', 'val_evaluator: mmpse_ext.NoSuchMetric']
 
@@ -130,10 +135,16 @@ def _training_batch(size=(64, 64), batch=2):
         for x, y in ((4, 6), (10, 36)):
             img[y:y + 14, x:x + 44] = 220
             polygons.append(np.array([x, y, x + 44, y, x + 44, y + 14, x, y + 14], np.float32))
-        results = dict(img=img, img_shape=size, ori_shape=size, scale_factor=(1.0, 1.0),
-                       img_path='synthetic.png', gt_polygons=polygons,
-                       gt_bboxes=np.zeros((2, 4), np.float32),
-                       gt_bboxes_labels=np.zeros(2, np.int64), gt_ignored=np.zeros(2, bool))
+        results = dict(
+            img=img,
+            img_shape=size,
+            ori_shape=size,
+            scale_factor=(1.0, 1.0),
+            img_path='synthetic.png',
+            gt_polygons=polygons,
+            gt_bboxes=np.zeros((2, 4), np.float32),
+            gt_bboxes_labels=np.zeros(2, np.int64),
+            gt_ignored=np.zeros(2, bool))
         packed = PackPSEInputs()(PSETargets()(results))
         inputs.append(packed['inputs'])
         samples.append(packed['data_samples'])
@@ -172,28 +183,35 @@ def _bn_inputs(model, modules):
     seen = {}
 
     def record(name):
+
         def hook(module, args, output):
             if name not in seen:
                 seen[name] = args[0].detach().clone()
+
         return hook  # returns None: the module's output is kept
 
-    handles = [model.get_submodule(name).register_forward_hook(record(name))
-               for name in modules]
+    handles = [model.get_submodule(name).register_forward_hook(record(name)) for name in modules]
     return seen, handles
 
 
-@pytest.mark.parametrize('config_path, neck_momentum', [(FLAGSHIP, 0.9), (DEMO, 0.1)],
-                         ids=['flagship', 'demo'])
-def test_one_training_step_updates_running_stats_with_paddles_momenta(config_path,
-                                                                      neck_momentum):
+@pytest.mark.parametrize(
+    'config_path, neck_momentum', [(FLAGSHIP, 0.9), (DEMO, 0.1)], ids=['flagship', 'demo'])
+def test_one_training_step_updates_running_stats_with_paddles_momenta(config_path, neck_momentum):
     from mmengine.optim import OptimWrapper
     torch.manual_seed(0)
     model = _build_model(config_path).train()
-    layers = {'backbone.stem.1': 0.1, 'backbone.layer1.0.bn1': 0.1,
-              'neck.lateral_convs.0.bn': neck_momentum, 'neck.smooth_convs.2.bn': neck_momentum,
-              'det_head.fuse_bn': 0.1}
-    layers = {name: m for name, m in layers.items()
-              if isinstance(dict(model.named_modules()).get(name), torch.nn.BatchNorm2d)}
+    layers = {
+        'backbone.stem.1': 0.1,
+        'backbone.layer1.0.bn1': 0.1,
+        'neck.lateral_convs.0.bn': neck_momentum,
+        'neck.smooth_convs.2.bn': neck_momentum,
+        'det_head.fuse_bn': 0.1
+    }
+    layers = {
+        name: m
+        for name, m in layers.items()
+        if isinstance(dict(model.named_modules()).get(name), torch.nn.BatchNorm2d)
+    }
     assert len(layers) == 5, 'a BatchNorm the test reads is gone; update the names'
     before = {name: model.get_submodule(name).running_mean.clone() for name in layers}
     seen, handles = _bn_inputs(model, layers)
@@ -219,11 +237,12 @@ def test_sync_bn_conversion_keeps_the_neck_momentum():
     assert converted.backbone.stem[1].momentum == 0.1
 
 
-@pytest.mark.parametrize('config_path', [FLAGSHIP, PAPER, CTW1500, TOTALTEXT],
-                         ids=['flagship', 'paper', 'ctw1500', 'totaltext'])
+@pytest.mark.parametrize(
+    'config_path', [FLAGSHIP, PAPER, CTW1500, TOTALTEXT],
+    ids=['flagship', 'paper', 'ctw1500', 'totaltext'])
 def test_best_checkpoint_key_is_what_the_metric_reports(config_path):
-    from mmocr.structures import TextDetDataSample
     from mmengine.structures import InstanceData
+    from mmocr.structures import TextDetDataSample
     cfg = Config.fromfile(config_path)
     init_default_scope(cfg.default_scope)
     metric = METRICS.build(cfg.val_evaluator)
@@ -232,8 +251,7 @@ def test_best_checkpoint_key_is_what_the_metric_reports(config_path):
         polygons=[np.array([0, 0, 10, 0, 10, 10, 0, 10], np.float32)],
         ignored=torch.tensor([False]))
     sample.pred_instances = InstanceData(
-        polygons=[np.array([0, 0, 10, 0, 10, 10, 0, 10], np.float32)],
-        scores=torch.tensor([0.9]))
+        polygons=[np.array([0, 0, 10, 0, 10, 10, 0, 10], np.float32)], scores=torch.tensor([0.9]))
     metric.process({}, [sample.to_dict()])
     results = metric.evaluate(1)
     assert cfg.default_hooks.checkpoint.save_best in results, sorted(results)
@@ -277,12 +295,14 @@ def _chain(path):
                 isinstance(t, ast.Name) and t.id == '_base_' for t in node.targets):
             cfg_bases = ast.literal_eval(node.value)
     cfg_bases = [cfg_bases] if isinstance(cfg_bases, str) else cfg_bases
-    return [path] + [f for base in cfg_bases
-                     for f in _chain(osp.normpath(osp.join(osp.dirname(path), base)))]
+    return [path] + [
+        f for base in cfg_bases for f in _chain(osp.normpath(osp.join(osp.dirname(path), base)))
+    ]
 
 
-@pytest.mark.parametrize('key', ['train_cfg.val_interval', 'default_hooks.checkpoint',
-                                 'train_cfg.max_epochs', 'param_scheduler'])
+@pytest.mark.parametrize('key', [
+    'train_cfg.val_interval', 'default_hooks.checkpoint', 'train_cfg.max_epochs', 'param_scheduler'
+])
 def test_each_flagship_setting_is_defined_in_one_file(key):
     files = [f for f in _chain(FLAGSHIP) if key in _defined_keys(f)]
     assert len(files) == 1, files
@@ -291,8 +311,9 @@ def test_each_flagship_setting_is_defined_in_one_file(key):
 @pytest.mark.parametrize('config_path', [PAPER, DEMO], ids=['paper', 'demo'])
 def test_loss_makes_the_same_targets_as_the_pipeline(config_path):
     cfg = Config.fromfile(config_path)
-    pipeline_targets = next(dict(s) for s in cfg.train_dataloader.dataset.pipeline
-                            if s['type'] == 'mmpse_ext.PSETargets')
+    pipeline_targets = next(
+        dict(s) for s in cfg.train_dataloader.dataset.pipeline
+        if s['type'] == 'mmpse_ext.PSETargets')
     assert dict(cfg.model.det_head.module_loss.targets) == pipeline_targets
 
 

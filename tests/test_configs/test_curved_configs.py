@@ -11,8 +11,10 @@ from mmengine.registry import init_default_scope
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 FLAGSHIP = osp.join(REPO, 'configs', 'pse_r50vd_icdar15.py')
-CURVED = {name: osp.join(REPO, 'configs', f'pse_r50vd_{name}.py')
-          for name in ('ctw1500', 'totaltext')}
+CURVED = {
+    name: osp.join(REPO, 'configs', f'pse_r50vd_{name}.py')
+    for name in ('ctw1500', 'totaltext')
+}
 
 #: what the curved configs share with the flagship (the training machinery)
 MACHINERY = ('optim_wrapper', 'param_scheduler', 'train_cfg', 'val_cfg', 'test_cfg', 'sync_bn',
@@ -67,9 +69,15 @@ def test_training_window_is_736_and_padding_is_left_out(tmp_path, seed):
     cv2.rectangle(img, (100, 200), (700, 300), (250, 250, 250), -1)
     cv2.imwrite(path, img)
     pipeline = Config.fromfile(CURVED['ctw1500']).train_dataloader.dataset.pipeline
-    loaded = dict(img_path=path, instances=[dict(
-        polygon=[100.0, 200, 700, 200, 700, 300, 100, 300], bbox=[100.0, 200, 700, 300],
-        bbox_label=0, ignore=False)])
+    loaded = dict(
+        img_path=path,
+        instances=[
+            dict(
+                polygon=[100.0, 200, 700, 200, 700, 300, 100, 300],
+                bbox=[100.0, 200, 700, 300],
+                bbox_label=0,
+                ignore=False)
+        ])
     before_crop = Compose(pipeline[:7])(dict(loaded))
     short = min(before_crop['img'].shape[:2])
     assert 0.7 * 736 - 1 <= short <= 1.3 * 736 + 32

@@ -15,8 +15,13 @@ from mmpse_ext.datasets.transforms._utils.polygon_raster import fill_polygons
 def synthetic_root(tmp_path_factory):
     """6 train + 2 test synthetic images of 160-240 px, in all three formats."""
     root = tmp_path_factory.mktemp('synthetic_icdar2015')
-    make_synthetic_icdar2015(str(root), num_train=6, num_test=2, size_range=(160, 240), seed=3,
-                             progress=lambda line: None)
+    make_synthetic_icdar2015(
+        str(root),
+        num_train=6,
+        num_test=2,
+        size_range=(160, 240),
+        seed=3,
+        progress=lambda line: None)
     return root
 
 
@@ -25,8 +30,13 @@ def curved_root(tmp_path_factory):
     """4 train + 2 test synthetic curved-text images of 200-280 px, in the CTW1500 and
     Total-Text layouts."""
     root = tmp_path_factory.mktemp('synthetic_curved')
-    make_synthetic_curved(str(root), num_train=4, num_test=2, size_range=(200, 280), seed=2,
-                          progress=lambda line: None)
+    make_synthetic_curved(
+        str(root),
+        num_train=4,
+        num_test=2,
+        size_range=(200, 280),
+        seed=2,
+        progress=lambda line: None)
     return root
 
 
@@ -59,11 +69,15 @@ def drawn_polygon_results(height: int, width: int, polygons, ignored=None) -> di
     n = len(polygons)
     boxes = np.array([[p[0::2].min(), p[1::2].min(), p[0::2].max(), p[1::2].max()]
                       for p in polygons], np.float32).reshape(-1, 4)
-    return dict(img=img, img_shape=(height, width), ori_shape=(height, width),
-                gt_polygons=polygons, gt_bboxes=boxes,
-                gt_bboxes_labels=np.zeros(n, np.int64),
-                gt_ignored=np.zeros(n, bool) if ignored is None else np.asarray(ignored, bool),
-                img_path='drawn.png')
+    return dict(
+        img=img,
+        img_shape=(height, width),
+        ori_shape=(height, width),
+        gt_polygons=polygons,
+        gt_bboxes=boxes,
+        gt_bboxes_labels=np.zeros(n, np.int64),
+        gt_ignored=np.zeros(n, bool) if ignored is None else np.asarray(ignored, bool),
+        img_path='drawn.png')
 
 
 def assert_polygons_follow_pixels(results: dict, min_iou: float = 0.95) -> None:
@@ -81,9 +95,11 @@ def assert_polygons_follow_pixels(results: dict, min_iou: float = 0.95) -> None:
 def geo():
     """The geometry helpers above, for tests in sub-folders (conftest is not importable)."""
     from types import SimpleNamespace
-    return SimpleNamespace(polygon_mask=polygon_mask, iou=iou,
-                           drawn_polygon_results=drawn_polygon_results,
-                           assert_polygons_follow_pixels=assert_polygons_follow_pixels)
+    return SimpleNamespace(
+        polygon_mask=polygon_mask,
+        iou=iou,
+        drawn_polygon_results=drawn_polygon_results,
+        assert_polygons_follow_pixels=assert_polygons_follow_pixels)
 
 
 #: The PaddleOCR release whose ``ppocr/data/imaug`` files are the recipe's reference
@@ -98,8 +114,8 @@ def load_paddle_imaug(name: str):
     spec = importlib.util.find_spec('paddleocr')
     if spec is None or not spec.submodule_search_locations:
         pytest.fail(f'PaddleOCR reference code missing: pip install --no-deps {PADDLEOCR_SPEC}')
-    path = osp.join(list(spec.submodule_search_locations)[0], 'ppocr', 'data', 'imaug',
-                    f'{name}.py')
+    path = osp.join(
+        list(spec.submodule_search_locations)[0], 'ppocr', 'data', 'imaug', f'{name}.py')
     module_spec = importlib.util.spec_from_file_location(f'paddle_reference_{name}', path)
     module = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)

@@ -1,5 +1,5 @@
-"""Smoke tests of the data tools (tools/dataset_converters/make_synthetic_icdar15.py, visualize_targets.py,
-benchmark_pipeline.py) run as users run them."""
+"""Smoke tests of the data tools (tools/dataset_converters/make_synthetic_icdar15.py,
+visualize_targets.py, benchmark_pipeline.py) run as users run them."""
 import os.path as osp
 import subprocess
 import sys
@@ -11,14 +11,18 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def _run(*args, timeout=300):
-    return subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True,
-                          timeout=timeout, check=True)
+    return subprocess.run([sys.executable, *args],
+                          cwd=REPO,
+                          capture_output=True,
+                          text=True,
+                          timeout=timeout,
+                          check=True)
 
 
 def test_make_synthetic_cli_writes_all_formats(tmp_path):
     out = tmp_path / 'syn'
-    proc = _run('tools/dataset_converters/make_synthetic_icdar15.py', '--out', str(out), '--num-train', '2',
-                '--num-test', '1', '--size', '160', '200', '--seed', '4')
+    proc = _run('tools/dataset_converters/make_synthetic_icdar15.py', '--out', str(out),
+                '--num-train', '2', '--num-test', '1', '--size', '160', '200', '--seed', '4')
     assert 'train: 2/2 images' in proc.stderr and 'test: 1/1 images' in proc.stderr
     for name in ('train_icdar2015_label.txt', 'textdet_test.json',
                  'ch4_training_localization_transcription_gt/gt_img_2.txt',
@@ -28,8 +32,8 @@ def test_make_synthetic_cli_writes_all_formats(tmp_path):
 
 def test_visualize_targets_writes_an_image(tmp_path, synthetic_root):
     png = tmp_path / 'targets.png'
-    proc = _run('tools/visualizations/visualize_targets.py', '--num', '2', '--out', str(png), '--cfg-options',
-                f'train_dataloader.dataset.data_root={synthetic_root}')
+    proc = _run('tools/visualizations/visualize_targets.py', '--num', '2', '--out', str(png),
+                '--cfg-options', f'train_dataloader.dataset.data_root={synthetic_root}')
     assert proc.stdout.count('kernel areas') == 2
     img = cv2.imread(str(png))
     assert img is not None and img.shape[0] == 2 * (360 + 8)

@@ -17,8 +17,10 @@ FORMATS = ('paddle', 'icdar', 'mmocr')
 
 @pytest.mark.parametrize('split', ['train', 'test'])
 def test_three_formats_give_the_same_data(synthetic_root, split):
-    datasets = {fmt: ICDAR2015Dataset(str(synthetic_root), ann_format=fmt, split=split)
-                for fmt in FORMATS}
+    datasets = {
+        fmt: ICDAR2015Dataset(str(synthetic_root), ann_format=fmt, split=split)
+        for fmt in FORMATS
+    }
     lists = {fmt: [ds.get_data_info(i) for i in range(len(ds))] for fmt, ds in datasets.items()}
     assert len(lists['paddle']) == (6 if split == 'train' else 2)
     assert datasets['paddle'].bad_data_counts == {}
@@ -52,10 +54,10 @@ def broken_root(tmp_path, synthetic_root):
     shutil.copytree(synthetic_root, root, symlinks=True)
     label = root / 'train_icdar2015_label.txt'
     lines = label.read_text(encoding='utf-8').splitlines()
-    os.remove(root / lines[0].split('\t')[0])                            # missing image
+    os.remove(root / lines[0].split('\t')[0])  # missing image
     (root / lines[1].split('\t')[0]).write_bytes(b'not an image at all')  # unreadable
-    lines[2] = lines[2].split('\t')[0] + '\t[]'                           # empty annotation
-    lines.append('garbage line without a tab')                            # malformed
+    lines[2] = lines[2].split('\t')[0] + '\t[]'  # empty annotation
+    lines.append('garbage line without a tab')  # malformed
     label.write_text('\n'.join(lines) + '\n', encoding='utf-8')
     return root
 
@@ -67,8 +69,12 @@ def test_bad_samples_are_skipped_counted_and_summarised(broken_root, monkeypatch
     with pytest.warns(BadAnnotationWarning) as record:
         ds = ICDAR2015Dataset(str(broken_root), split='train')
     assert len(ds) == 6 - 3
-    assert ds.bad_data_counts == {BadDataLog.MISSING_IMAGE: 1, BadDataLog.CORRUPT_IMAGE: 1,
-                                  BadDataLog.EMPTY_ANNOTATION: 1, BadDataLog.MALFORMED_LINE: 1}
+    assert ds.bad_data_counts == {
+        BadDataLog.MISSING_IMAGE: 1,
+        BadDataLog.CORRUPT_IMAGE: 1,
+        BadDataLog.EMPTY_ANNOTATION: 1,
+        BadDataLog.MALFORMED_LINE: 1
+    }
     label = str(broken_root / 'train_icdar2015_label.txt')
     messages = [str(w.message) for w in record]
     for line_no in (1, 2, 3, 7):
@@ -125,9 +131,9 @@ def test_missing_annotation_file_raises_with_a_hint(tmp_path):
         ICDAR2015Dataset(str(tmp_path), ann_format='mmocr')
 
 
-@pytest.mark.parametrize('kwargs, match', [
-    (dict(ann_format='coco'), 'ann_format'), (dict(split='val'), 'split'),
-    (dict(data_prefix=dict(img_path='x')), 'data_prefix')])
+@pytest.mark.parametrize('kwargs, match', [(dict(ann_format='coco'), 'ann_format'),
+                                           (dict(split='val'), 'split'),
+                                           (dict(data_prefix=dict(img_path='x')), 'data_prefix')])
 def test_rejects_bad_arguments(tmp_path, kwargs, match):
     with pytest.raises(ValueError, match=match):
         ICDAR2015Dataset(str(tmp_path), **kwargs)
@@ -136,10 +142,12 @@ def test_rejects_bad_arguments(tmp_path, kwargs, match):
 @pytest.mark.parametrize('fmt', FORMATS)
 def test_config_switches_format_and_root_by_one_field(synthetic_root, fmt):
     cfg = Config.fromfile(osp.join(REPO, 'configs/_base_/datasets/synthetic_icdar2015_demo.py'))
-    cfg.merge_from_dict({'train_dataloader.dataset.data_root': str(synthetic_root),
-                         'train_dataloader.dataset.ann_format': fmt,
-                         'test_dataloader.dataset.data_root': str(synthetic_root),
-                         'test_dataloader.dataset.ann_format': fmt})
+    cfg.merge_from_dict({
+        'train_dataloader.dataset.data_root': str(synthetic_root),
+        'train_dataloader.dataset.ann_format': fmt,
+        'test_dataloader.dataset.data_root': str(synthetic_root),
+        'test_dataloader.dataset.ann_format': fmt
+    })
     train = DATASETS.build(cfg.train_dataloader.dataset)
     test = DATASETS.build(cfg.test_dataloader.dataset)
     assert (len(train), len(test), train.ann_format, test.test_mode) == (6, 2, fmt, True)
@@ -153,15 +161,15 @@ def test_config_switches_format_and_root_by_one_field(synthetic_root, fmt):
     # gt polygons stay in original coordinates (annotations load after the resize)
     original = test.get_data_info(0)['instances'][0]['polygon']
     np.testing.assert_allclose(packed['data_samples'].gt_instances.polygons[0], original)
-    assert meta['scale_factor'] == pytest.approx((packed['inputs'].shape[2] / w,
-                                                  packed['inputs'].shape[1] / h))
+    assert meta['scale_factor'] == pytest.approx(
+        (packed['inputs'].shape[2] / w, packed['inputs'].shape[1] / h))
 
 
 def test_empty_raw_icdar_gt_file_is_counted(synthetic_root, tmp_path):
     root = tmp_path / 'root'
     shutil.copytree(synthetic_root, root, symlinks=True)
-    (root / 'ch4_training_localization_transcription_gt' / 'gt_img_2.txt').write_bytes(
-        b'\xef\xbb\xbf')  # BOM only, as an editor saves an emptied file
+    (root / 'ch4_training_localization_transcription_gt' /
+     'gt_img_2.txt').write_bytes(b'\xef\xbb\xbf')  # BOM only, as an editor saves an emptied file
     with pytest.warns(BadAnnotationWarning, match='gt_img_2.txt:1: empty annotation'):
         ds = ICDAR2015Dataset(str(root), ann_format='icdar', split='train')
     assert len(ds) == 5 and ds.bad_data_counts == {BadDataLog.EMPTY_ANNOTATION: 1}
@@ -184,11 +192,11 @@ def _write_icdar_test_split(root, lines):
 
 
 EVALUATION_GT = [
-    '0,0,10,0,10,10,0,10,word',          # 1 a word
-    '20,0,30,10,30,0,20,10,bowtie',      # 2 self-intersecting (both diagonals of a square)
-    '40,5,40,5,40,5,40,5,dot',           # 3 degenerate
-    '50,0,60,0,60,10,50,10,*',           # 4 a word for the official protocol
-    '70,0,80,0,80,10,70,10,###',         # 5 don't-care
+    '0,0,10,0,10,10,0,10,word',  # 1 a word
+    '20,0,30,10,30,0,20,10,bowtie',  # 2 self-intersecting (both diagonals of a square)
+    '40,5,40,5,40,5,40,5,dot',  # 3 degenerate
+    '50,0,60,0,60,10,50,10,*',  # 4 a word for the official protocol
+    '70,0,80,0,80,10,70,10,###',  # 5 don't-care
 ]
 
 
@@ -197,26 +205,28 @@ def test_test_mode_keeps_the_ground_truth_as_annotated(tmp_path):
     with pytest.warns(BadAnnotationWarning) as record:
         ds = ICDAR2015Dataset(str(tmp_path), ann_format='icdar', split='test')
     instances = ds.get_data_info(0)['instances']
-    assert [(i['text'], i['ignore']) for i in instances] == [
-        ('word', False), ('bowtie', False), ('dot', False), ('*', False), ('###', True)]
+    assert [(i['text'], i['ignore']) for i in instances] == [('word', False), ('bowtie', False),
+                                                             ('dot', False), ('*', False),
+                                                             ('###', True)]
     messages = [str(w.message) for w in record]
     for line_no, kind in ((2, 'self-intersecting'), (3, 'degenerate')):
-        assert any(m.startswith(f'{gt_file}:{line_no}: {kind}') and 'kept as annotated' in m
-                   for m in messages), line_no
+        assert any(
+            m.startswith(f'{gt_file}:{line_no}: {kind}') and 'kept as annotated' in m
+            for m in messages), line_no
     assert ds.bad_data_counts == {BadDataLog.SELF_INTERSECTING: 1, BadDataLog.DEGENERATE: 1}
 
     # Training (same files read as a training split) keeps its own policy.
     with pytest.warns(BadAnnotationWarning):
-        train = ICDAR2015Dataset(str(tmp_path), ann_format='icdar', split='test',
-                                 test_mode=False)
-    assert [(i['text'], i['ignore']) for i in train.get_data_info(0)['instances']] == [
-        ('word', False), ('bowtie', True), ('*', True), ('###', True)]
+        train = ICDAR2015Dataset(str(tmp_path), ann_format='icdar', split='test', test_mode=False)
+    assert [(i['text'], i['ignore'])
+            for i in train.get_data_info(0)['instances']] == [('word', False), ('bowtie', True),
+                                                              ('*', True), ('###', True)]
     # A dataset option names other don't-care texts.
     with pytest.warns(BadAnnotationWarning):
-        starred = ICDAR2015Dataset(str(tmp_path), ann_format='icdar', split='test',
-                                   dont_care_texts=('###', '*'))
-    assert [i['ignore'] for i in starred.get_data_info(0)['instances']] == [
-        False, False, False, True, True]
+        starred = ICDAR2015Dataset(
+            str(tmp_path), ann_format='icdar', split='test', dont_care_texts=('###', '*'))
+    assert [i['ignore']
+            for i in starred.get_data_info(0)['instances']] == [False, False, False, True, True]
     with pytest.raises(ValueError, match='dont_care_texts'):
         ICDAR2015Dataset(str(tmp_path), ann_format='icdar', split='test', dont_care_texts='###')
 
@@ -230,14 +240,16 @@ def test_test_mode_ground_truth_reaches_the_metric_as_the_official_script_counts
     _write_icdar_test_split(tmp_path, EVALUATION_GT)
     cfg = Config.fromfile(osp.join(REPO, 'configs/_base_/datasets/icdar2015.py'))
     with pytest.warns(BadAnnotationWarning):
-        ds = ICDAR2015Dataset(str(tmp_path), ann_format='icdar', split='test',
-                              pipeline=cfg.test_pipeline)
+        ds = ICDAR2015Dataset(
+            str(tmp_path), ann_format='icdar', split='test', pipeline=cfg.test_pipeline)
     data_sample = ds[0]['data_samples']
     # Predictions: the word, the square the bow-tie spans, the '###' region.
     data_sample.pred_instances = InstanceData(
-        polygons=[np.array(p, np.float32) for p in (
-            [0, 0, 10, 0, 10, 10, 0, 10], [20, 0, 30, 0, 30, 10, 20, 10],
-            [70, 0, 80, 0, 80, 10, 70, 10])],
+        polygons=[
+            np.array(p, np.float32)
+            for p in ([0, 0, 10, 0, 10, 10, 0, 10], [20, 0, 30, 0, 30, 10, 20, 10],
+                      [70, 0, 80, 0, 80, 10, 70, 10])
+        ],
         scores=np.ones(3, np.float32))
     evaluator = Evaluator(ICDAR2015HmeanMetric())
     evaluator.process([data_sample])
@@ -253,15 +265,18 @@ def test_metainfo_is_the_mmocr_json_metainfo_as_ocrdataset_has_it(synthetic_root
     from mmocr.datasets import OCRDataset
 
     ours = ICDAR2015Dataset(str(synthetic_root), ann_format='mmocr', split='test')
-    theirs = OCRDataset(ann_file='textdet_test.json', data_root=str(synthetic_root),
-                        data_prefix=dict(img_path=''), test_mode=True)
+    theirs = OCRDataset(
+        ann_file='textdet_test.json',
+        data_root=str(synthetic_root),
+        data_prefix=dict(img_path=''),
+        test_mode=True)
     assert theirs.metainfo['category'] == [dict(id=0, name='text')]
     for key, value in theirs.metainfo.items():
         assert ours.metainfo[key] == value, key
     assert ours.metainfo['dataset_name'] == 'icdar2015'  # not in the file: our default
     # As in mmengine's BaseDataset, the metainfo argument comes before the file's.
-    renamed = ICDAR2015Dataset(str(synthetic_root), ann_format='mmocr', split='test',
-                               metainfo=dict(task_name='renamed'))
+    renamed = ICDAR2015Dataset(
+        str(synthetic_root), ann_format='mmocr', split='test', metainfo=dict(task_name='renamed'))
     assert renamed.metainfo['task_name'] == 'renamed'
     assert renamed.metainfo['category'] == [dict(id=0, name='text')]
 

@@ -32,7 +32,7 @@ def test_ctw1500_and_totaltext_layouts_give_the_same_words(curved_root, split):
         assert len(a['instances']) == len(b['instances'])
         for ia, ib in zip(a['instances'], b['instances']):
             assert len(ia['polygon']) == 28  # CTW1500: always 14 points
-            if len(ib['polygon']) == 28:     # a curved word: the very same points
+            if len(ib['polygon']) == 28:  # a curved word: the very same points
                 assert ia['polygon'] == ib['polygon']
                 curved += 1
             else:  # a straight word: 4 corners vs 7 points per side on the same edges
@@ -48,19 +48,23 @@ def test_ctw1500_and_totaltext_layouts_give_the_same_words(curved_root, split):
 
 
 def test_registered_and_data_root_required(curved_root):
-    ds = DATASETS.build(dict(type='mmpse_ext.TextDetDataset', data_root=str(curved_root),
-                             ann_format='totaltext', split='test'))
+    ds = DATASETS.build(
+        dict(
+            type='mmpse_ext.TextDetDataset',
+            data_root=str(curved_root),
+            ann_format='totaltext',
+            split='test'))
     assert isinstance(ds, ICDAR2015Dataset) and len(ds) == 2
     with pytest.raises(TypeError):
         TextDetDataset(ann_format='totaltext')
 
 
-def test_missing_and_stray_files_are_skipped_counted_and_summarised(
-        curved_root, tmp_path, monkeypatch):
+def test_missing_and_stray_files_are_skipped_counted_and_summarised(curved_root, tmp_path,
+                                                                    monkeypatch):
     root = tmp_path / 'root'
     shutil.copytree(curved_root, root, symlinks=True)
-    os.remove(root / 'Images' / 'Train' / 'img1.jpg')                 # annotation, no image
-    os.remove(root / 'txt_format' / 'Train' / 'poly_gt_img2.txt')     # image, no annotation
+    os.remove(root / 'Images' / 'Train' / 'img1.jpg')  # annotation, no image
+    os.remove(root / 'txt_format' / 'Train' / 'poly_gt_img2.txt')  # image, no annotation
     with open(root / 'txt_format' / 'Train' / 'poly_gt_img3.txt', 'a', encoding='utf-8') as f:
         f.write("x: [[1 2 3]], y: [[1 2]], ornt: [u'c'], transcriptions: [u'bad']\n")
     logged = []
@@ -69,9 +73,11 @@ def test_missing_and_stray_files_are_skipped_counted_and_summarised(
     with pytest.warns(BadAnnotationWarning):
         ds = TextDetDataset(str(root), ann_format='totaltext', split='train')
     assert len(ds) == 2
-    assert ds.bad_data_counts == {BadDataLog.MISSING_IMAGE: 1,
-                                  BadDataLog.MISSING_ANNOTATION: 1,
-                                  BadDataLog.MALFORMED_LINE: 1}
+    assert ds.bad_data_counts == {
+        BadDataLog.MISSING_IMAGE: 1,
+        BadDataLog.MISSING_ANNOTATION: 1,
+        BadDataLog.MALFORMED_LINE: 1
+    }
     [summary] = [m for m in logged if 'bad data handled' in m]
     assert 'TextDetDataset(totaltext, train)' in summary and '2 images' in summary
 
@@ -80,7 +86,7 @@ def test_wrong_annotation_path_is_one_clear_error(curved_root, tmp_path):
     with pytest.raises(FileNotFoundError, match='not found'):
         TextDetDataset(str(tmp_path), ann_format='ctw1500', split='train')
     with pytest.raises(NotADirectoryError, match='folder of per-image annotation files'):
-        TextDetDataset(str(curved_root), ann_format='totaltext',
-                       ann_file='txt_format/Train/poly_gt_img1.txt')
+        TextDetDataset(
+            str(curved_root), ann_format='totaltext', ann_file='txt_format/Train/poly_gt_img1.txt')
     with pytest.raises(ValueError, match='ann_format must be one of'):
         TextDetDataset(str(curved_root), ann_format='ctw')

@@ -122,8 +122,8 @@ def test_built_from_a_config_in_mmocrs_default_scope():
     model = _linear()
     with DefaultScope.overwrite_default_scope('mmocr'):
         wrapper = OPTIM_WRAPPERS.build(
-            dict(type='mmpse_ext.DeviceAgnosticAmpOptimWrapper',
-                 loss_scale=dict(init_scale=1024.0)),
+            dict(
+                type='mmpse_ext.DeviceAgnosticAmpOptimWrapper', loss_scale=dict(init_scale=1024.0)),
             default_args=dict(optimizer=torch.optim.SGD(model.parameters(), lr=0.1)))
     assert isinstance(wrapper, DeviceAgnosticAmpOptimWrapper)
     assert isinstance(wrapper, AmpOptimWrapper)  # mmengine's hooks treat it as AMP

@@ -30,9 +30,12 @@ def _model():
 def test_cpu_bfloat16_steps_like_plain_autocast_without_scaling(torch_without_amp_grad_scaler):
     model, reference = _model(), _model()
     images = torch.randn(2, 3, 16, 16, generator=torch.Generator().manual_seed(1))
-    wrappers = [DeviceAgnosticAmpOptimWrapper(
-        optimizer=torch.optim.SGD(model.parameters(), lr=0.1), loss_scale=dict(init_scale=1024.0),
-        device='cpu') for _ in range(2)]  # the second one checks that the warning comes once
+    wrappers = [
+        DeviceAgnosticAmpOptimWrapper(
+            optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+            loss_scale=dict(init_scale=1024.0),
+            device='cpu') for _ in range(2)
+    ]  # the second one checks that the warning comes once
     wrapper = wrappers[0]
     reference_optimizer = torch.optim.SGD(reference.parameters(), lr=0.1)
     for _ in range(3):
@@ -57,16 +60,21 @@ def test_a_checkpoint_with_scaler_state_loads(torch_without_amp_grad_scaler):
     wrapper = DeviceAgnosticAmpOptimWrapper(
         optimizer=torch.optim.SGD(model.parameters(), lr=0.1), device='cpu')
     state = copy.deepcopy(wrapper.state_dict())
-    state['loss_scaler'] = {'scale': 1024.0, 'growth_factor': 2.0, 'backoff_factor': 0.5,
-                            'growth_interval': 2000, '_growth_tracker': 3}
+    state['loss_scaler'] = {
+        'scale': 1024.0,
+        'growth_factor': 2.0,
+        'backoff_factor': 0.5,
+        'growth_interval': 2000,
+        '_growth_tracker': 3
+    }
     wrapper.load_state_dict(state)
 
 
 def test_cpu_float16_is_refused_with_the_way_out(torch_without_amp_grad_scaler):
     model = _model()
     with pytest.raises(ValueError, match="no CPU loss scaler .* use dtype='bfloat16'"):
-        DeviceAgnosticAmpOptimWrapper(optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
-                                      dtype='float16', device='cpu')
+        DeviceAgnosticAmpOptimWrapper(
+            optimizer=torch.optim.SGD(model.parameters(), lr=0.1), dtype='float16', device='cpu')
 
 
 def test_cuda_keeps_dynamic_scaling_from_1024(torch_without_amp_grad_scaler, monkeypatch):
@@ -84,7 +92,8 @@ def test_cuda_keeps_dynamic_scaling_from_1024(torch_without_amp_grad_scaler, mon
         warnings.simplefilter('ignore')  # no GPU here: torch says it disables the scaler
         wrapper = DeviceAgnosticAmpOptimWrapper(
             optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
-            loss_scale=dict(init_scale=1024.0), device='cuda')
+            loss_scale=dict(init_scale=1024.0),
+            device='cuda')
     assert isinstance(wrapper.loss_scaler, RecordingGradScaler)
     assert created == [dict(init_scale=1024.0)]  # dynamic: GradScaler's own growth and backoff
     assert wrapper.cast_dtype == torch.float16

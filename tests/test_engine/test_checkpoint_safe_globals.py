@@ -24,23 +24,50 @@ def _tiny_cfg(data_root, work_dir, max_epochs):
     """The CPU demo config at 8 px width on 4 tiny images; validation at every epoch."""
     cfg = Config.fromfile(DEMO_CONFIG)
     cfg.merge_from_dict({
-        'work_dir': work_dir,
-        'model.backbone.base_channels': 8, 'model.backbone.stem_channels': 8,
-        'model.neck.in_channels': [8, 16, 32, 64], 'model.neck.out_channels': 16,
-        'model.det_head.in_channels': 64, 'model.det_head.hidden_dim': 16,
-        'train_dataloader.batch_size': 2, 'train_dataloader.num_workers': 0,
-        'train_dataloader.persistent_workers': False,
-        'train_dataloader.dataset.data_root': data_root,
-        'val_dataloader.num_workers': 0, 'val_dataloader.persistent_workers': False,
-        'val_dataloader.dataset.data_root': data_root,
-        'test_dataloader.num_workers': 0, 'test_dataloader.persistent_workers': False,
-        'test_dataloader.dataset.data_root': data_root,
-        'train_cfg.max_epochs': max_epochs, 'train_cfg.val_interval': 1,
+        'work_dir':
+        work_dir,
+        'model.backbone.base_channels':
+        8,
+        'model.backbone.stem_channels':
+        8,
+        'model.neck.in_channels': [8, 16, 32, 64],
+        'model.neck.out_channels':
+        16,
+        'model.det_head.in_channels':
+        64,
+        'model.det_head.hidden_dim':
+        16,
+        'train_dataloader.batch_size':
+        2,
+        'train_dataloader.num_workers':
+        0,
+        'train_dataloader.persistent_workers':
+        False,
+        'train_dataloader.dataset.data_root':
+        data_root,
+        'val_dataloader.num_workers':
+        0,
+        'val_dataloader.persistent_workers':
+        False,
+        'val_dataloader.dataset.data_root':
+        data_root,
+        'test_dataloader.num_workers':
+        0,
+        'test_dataloader.persistent_workers':
+        False,
+        'test_dataloader.dataset.data_root':
+        data_root,
+        'train_cfg.max_epochs':
+        max_epochs,
+        'train_cfg.val_interval':
+        1,
         'param_scheduler': [dict(type='MultiStepLR', milestones=[1], by_epoch=True)],
-        'default_hooks.checkpoint': dict(type='CheckpointHook', interval=1,
-                                         save_best='auto', rule='greater'),
-        'default_hooks.logger.interval': 1,
-        'randomness': dict(seed=0),
+        'default_hooks.checkpoint':
+        dict(type='CheckpointHook', interval=1, save_best='auto', rule='greater'),
+        'default_hooks.logger.interval':
+        1,
+        'randomness':
+        dict(seed=0),
     })
     return cfg
 
@@ -109,8 +136,10 @@ def test_allow_list_is_exactly_what_the_checkpoint_needs(runner_checkpoint,
         with pytest.raises(pickle.UnpicklingError):
             torch.load(runner_checkpoint['path'])
     # ... and the non-tensor globals the file names are all on the list.
-    allowed_names = {entry[1] if isinstance(entry, tuple) else
-                     f'{entry.__module__}.{entry.__qualname__}' for entry in entries}
+    allowed_names = {
+        entry[1] if isinstance(entry, tuple) else f'{entry.__module__}.{entry.__qualname__}'
+        for entry in entries
+    }
     torch_builtin = {'collections.OrderedDict', 'collections.Counter', '_codecs.encode'}
     in_file = set(torch.serialization.get_unsafe_globals_in_checkpoint(runner_checkpoint['path']))
     assert in_file - torch_builtin <= allowed_names, in_file - allowed_names
@@ -145,12 +174,11 @@ class ArbitraryObject:
     """Stands for anything a checkpoint could smuggle in."""
 
 
-def test_other_classes_are_still_refused_with_torch_message(tmp_path,
-                                                            torch_default_weights_only):
+def test_other_classes_are_still_refused_with_torch_message(tmp_path, torch_default_weights_only):
     path = str(tmp_path / 'crafted.pth')
     torch.save(dict(state_dict=dict(w=torch.ones(1)), payload=ArbitraryObject()), path)
-    with pytest.raises(pickle.UnpicklingError,
-                       match=r'Unsupported global: GLOBAL .*ArbitraryObject'):
+    with pytest.raises(
+            pickle.UnpicklingError, match=r'Unsupported global: GLOBAL .*ArbitraryObject'):
         torch.load(path)
 
 

@@ -18,6 +18,7 @@ def trained_bn(channels, seed):
 
 
 class Block(nn.Module):
+
     def __init__(self, shared_output=False):
         super().__init__()
         self.conv1 = nn.Conv2d(3, 8, 3, padding=1, bias=False)

@@ -50,8 +50,8 @@ def test_stock_wrapper_rejects_cpu_module_with_device_ids(gloo_group):
 
 
 def test_cpu_module_drops_device_ids_and_reverts_syncbn(gloo_group):
-    wrapped = CPUCapableDDP(module=_net_with_syncbn(), device_ids=[0], output_device=0,
-                            broadcast_buffers=False)
+    wrapped = CPUCapableDDP(
+        module=_net_with_syncbn(), device_ids=[0], output_device=0, broadcast_buffers=False)
     assert wrapped.device_ids is None
     assert not any(isinstance(m, nn.SyncBatchNorm) for m in wrapped.modules())
     assert isinstance(wrapped.module[1], nn.modules.batchnorm._BatchNorm)
@@ -76,8 +76,8 @@ def test_gpu_module_keeps_stock_behaviour():
     port = _free_port()
     dist.init_process_group('nccl', init_method=f'tcp://127.0.0.1:{port}', rank=0, world_size=1)
     try:
-        wrapped = CPUCapableDDP(module=_net_with_syncbn().cuda(), device_ids=[0],
-                                broadcast_buffers=False)
+        wrapped = CPUCapableDDP(
+            module=_net_with_syncbn().cuda(), device_ids=[0], broadcast_buffers=False)
         assert wrapped.device_ids == [0]
         assert isinstance(wrapped.module[1], nn.SyncBatchNorm)
     finally:

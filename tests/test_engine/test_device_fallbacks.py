@@ -5,14 +5,17 @@ import pytest
 import torch.distributed as dist
 from mmengine.config import Config
 
-from mmpse_ext.engine import device_fallbacks
-from mmpse_ext.engine import init_cpu_distributed, run_amp_on_any_device
+from mmpse_ext.engine import device_fallbacks, init_cpu_distributed, run_amp_on_any_device
 
 
 def _amp_cfg():
-    return Config(dict(optim_wrapper=dict(
-        type='AmpOptimWrapper', loss_scale=dict(init_scale=1024.0), dtype='float16',
-        optimizer=dict(type='Adam', lr=1e-4))))
+    return Config(
+        dict(
+            optim_wrapper=dict(
+                type='AmpOptimWrapper',
+                loss_scale=dict(init_scale=1024.0),
+                dtype='float16',
+                optimizer=dict(type='Adam', lr=1e-4))))
 
 
 def test_mmengine_amp_becomes_the_device_agnostic_wrapper_on_cpu(monkeypatch):
@@ -22,8 +25,10 @@ def test_mmengine_amp_becomes_the_device_agnostic_wrapper_on_cpu(monkeypatch):
     cfg = _amp_cfg()
     assert run_amp_on_any_device(cfg) is True
     assert cfg.optim_wrapper.to_dict() == dict(
-        type='mmpse_ext.DeviceAgnosticAmpOptimWrapper', loss_scale=dict(init_scale=1024.0),
-        dtype='float16', optimizer=dict(type='Adam', lr=1e-4))  # AMP settings kept, not fp32
+        type='mmpse_ext.DeviceAgnosticAmpOptimWrapper',
+        loss_scale=dict(init_scale=1024.0),
+        dtype='float16',
+        optimizer=dict(type='Adam', lr=1e-4))  # AMP settings kept, not fp32
     assert len(messages) == 1 and "the device is 'cpu'" in messages[0]
     assert "loss_scale={'init_scale': 1024.0}" in messages[0]
 
@@ -55,8 +60,12 @@ def _free_port():
 
 @pytest.fixture
 def torchrun_env(monkeypatch):
-    for name, value in dict(RANK='0', LOCAL_RANK='0', WORLD_SIZE='1', MASTER_ADDR='127.0.0.1',
-                            MASTER_PORT=str(_free_port())).items():
+    for name, value in dict(
+            RANK='0',
+            LOCAL_RANK='0',
+            WORLD_SIZE='1',
+            MASTER_ADDR='127.0.0.1',
+            MASTER_PORT=str(_free_port())).items():
         monkeypatch.setenv(name, value)
     yield
     if dist.is_initialized():

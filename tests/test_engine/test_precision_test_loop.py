@@ -12,6 +12,7 @@ from mmpse_ext.engine import PrecisionTestLoop
 
 
 class RecordingModel(nn.Module):
+
     def __init__(self):
         super().__init__()
         self.conv = nn.Conv2d(3, 4, 3, padding=1)
@@ -19,12 +20,13 @@ class RecordingModel(nn.Module):
 
     def test_step(self, data):
         output = self.conv(torch.stack(data))
-        self.seen.append((output.dtype,
-                          self.conv.weight.is_contiguous(memory_format=torch.channels_last)))
+        self.seen.append(
+            (output.dtype, self.conv.weight.is_contiguous(memory_format=torch.channels_last)))
         return [BaseDataElement(score=output.float().mean())]
 
 
 class RecordingEvaluator:
+
     def __init__(self):
         self.processed, self.dataset_meta = [], None
 
@@ -37,15 +39,15 @@ class RecordingEvaluator:
 
 def make_loop(precision):
     model, evaluator = RecordingModel(), RecordingEvaluator()
-    runner = SimpleNamespace(model=model, call_hook=lambda *args, **kwargs: None,
-                             visualizer=SimpleNamespace())
+    runner = SimpleNamespace(
+        model=model, call_hook=lambda *args, **kwargs: None, visualizer=SimpleNamespace())
     images = [torch.rand(3, 8, 8) for _ in range(3)]
     loader = DataLoader(images, batch_size=2, collate_fn=list)
     return PrecisionTestLoop(runner, loader, evaluator, precision=precision), model, evaluator
 
 
-@pytest.mark.parametrize('precision, dtype, channels_last', [
-    ('bf16', torch.bfloat16, True), ('fp32', torch.float32, False)])
+@pytest.mark.parametrize('precision, dtype, channels_last', [('bf16', torch.bfloat16, True),
+                                                             ('fp32', torch.float32, False)])
 def test_test_step_runs_at_the_precision(precision, dtype, channels_last):
     loop, model, evaluator = make_loop(precision)
     assert loop.run() == dict(size=3)

@@ -139,12 +139,27 @@ def official_deteval(images, geometry):
     recall = recall_sum / total_gt if total_gt else 0.0
     precision = precision_sum / total_det if total_det else 0.0
     hmean = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return dict(precision=precision, recall=recall, hmean=hmean, recall_credit=recall_sum,
-                precision_credit=precision_sum, num_gt=total_gt, num_det=total_det, **kinds)
+    return dict(
+        precision=precision,
+        recall=recall,
+        hmean=hmean,
+        recall_credit=recall_sum,
+        precision_credit=precision_sum,
+        num_gt=total_gt,
+        num_det=total_det,
+        **kinds)
 
 
-def curved_band(centre, radius, start_angle, t0, t1, half_height, points_per_side,
-                rng=None, jitter=0.0, bend=1):
+def curved_band(centre,
+                radius,
+                start_angle,
+                t0,
+                t1,
+                half_height,
+                points_per_side,
+                rng=None,
+                jitter=0.0,
+                bend=1):
     """A word polygon: a band of half-height ``half_height`` around a circular arc.
 
     The arc is ``centre + radius * (cos a, sin a)`` with ``a = start_angle + bend * t / radius``
@@ -224,12 +239,12 @@ def make_curved_submission(seed, num_images=30, size=(1000, 700)):
                 first = int(rng.integers(0, len(spans) - 1))
                 merged = set(range(first, min(len(spans), first + int(rng.integers(2, 4)))))
                 a, b = spans[min(merged)][0], spans[max(merged)][1]
-                add_det(lambda j, a=a, b=b: curved_band(centre, radius, start, a - 2, b + 2,
-                                                        half * rng.uniform(0.9, 1.3), 24, rng, j,
-                                                        bend))
+                add_det(
+                    lambda j, a=a, b=b: curved_band(centre, radius, start, a - 2, b + 2,
+                                                    half * rng.uniform(0.9, 1.3), 24, rng, j, bend))
             for word_id, (t0, t1) in enumerate(spans):
-                ring = curved_band(centre, radius, start, t0, t1, half,
-                                   int(rng.integers(2, 8)), bend=bend)
+                ring = curved_band(
+                    centre, radius, start, t0, t1, half, int(rng.integers(2, 8)), bend=bend)
                 inside = (ring.min(0) >= 0).all() and (ring.max(0) <= [width, height]).all()
                 if not inside or not usable_ring(ring):
                     continue
@@ -261,8 +276,8 @@ def make_curved_submission(seed, num_images=30, size=(1000, 700)):
                             add_det(band(t0 + rng.uniform(-4, 4), t1 + rng.uniform(-4, 4), h))
                     elif kind == 'split':
                         pieces = int(rng.integers(2, 4))
-                        cuts = np.sort(rng.uniform(t0 + 0.2 * length, t1 - 0.2 * length,
-                                                   pieces - 1))
+                        cuts = np.sort(
+                            rng.uniform(t0 + 0.2 * length, t1 - 0.2 * length, pieces - 1))
                         edges = np.concatenate([[t0], cuts, [t1]])
                         gap = rng.choice([1.0, 3.0, 0.12 * length])
                         for a, b in zip(edges[:-1], edges[1:]):
@@ -282,8 +297,9 @@ def make_curved_submission(seed, num_images=30, size=(1000, 700)):
                 c, r, s, 0, rng.uniform(30, 150), rng.uniform(6, 18), 10, rng, j))
         order = rng.permutation(len(det_rings))
         det_rings = [det_rings[i] for i in order]
-        gt_rows = [(ring[:, 0].astype(np.int64).tolist(), ring[:, 1].astype(np.int64).tolist(),
-                    text) for ring, text in zip(gt_rings, texts)]
+        gt_rows = [(ring[:, 0].astype(np.int64).tolist(), ring[:,
+                                                               1].astype(np.int64).tolist(), text)
+                   for ring, text in zip(gt_rings, texts)]
         images.append((gt_rows, [_line(ring) for ring in det_rings]))
         offsets = [rng.uniform(-0.45, 0.45, ring.shape) for ring in det_rings]
         samples.append(
@@ -349,8 +365,9 @@ def make_grid_submission(seed, num_images=40):
             det_rings.append(det_rings[int(rng.integers(0, len(det_rings)))].copy())
         order = rng.permutation(len(det_rings))
         det_rings = [det_rings[i] for i in order]
-        gt_rows = [(ring[:, 0].astype(np.int64).tolist(), ring[:, 1].astype(np.int64).tolist(),
-                    text) for ring, text in zip(gt_rings, texts)]
+        gt_rows = [(ring[:, 0].astype(np.int64).tolist(), ring[:,
+                                                               1].astype(np.int64).tolist(), text)
+                   for ring, text in zip(gt_rings, texts)]
         images.append((gt_rows, [_line(ring) for ring in det_rings]))
         samples.append(
             dict(
@@ -359,8 +376,10 @@ def make_grid_submission(seed, num_images=40):
                     polygons=[ring.reshape(-1).astype(np.float32) for ring in gt_rings],
                     ignored=np.array([t == '#' for t in texts], dtype=bool)),
                 pred_instances=dict(
-                    polygons=[(ring + rng.uniform(-0.45, 0.45, ring.shape)).reshape(-1)
-                              .astype(np.float32) for ring in det_rings],
+                    polygons=[
+                        (ring + rng.uniform(-0.45, 0.45, ring.shape)).reshape(-1).astype(np.float32)
+                        for ring in det_rings
+                    ],
                     scores=rng.uniform(0.2, 1.0, len(det_rings)).astype(np.float32))))
     return images, samples
 
@@ -395,8 +414,7 @@ def make_contour_submission(seed, num_images=30, size=(480, 320)):
     width, height = size
     images, samples = [], []
     for _ in range(num_images):
-        noise = cv2.resize(rng.normal(size=(8, 12)), (width, height),
-                           interpolation=cv2.INTER_CUBIC)
+        noise = cv2.resize(rng.normal(size=(8, 12)), (width, height), interpolation=cv2.INTER_CUBIC)
         words = noise > 0.7
         gt_rings = _outer_contours(words)
         dets = np.roll(words, tuple(rng.integers(-3, 4, 2)), axis=(0, 1)).astype(np.uint8)
@@ -414,8 +432,9 @@ def make_contour_submission(seed, num_images=30, size=(480, 320)):
         order = rng.permutation(len(det_rings))
         det_rings = [det_rings[i] for i in order]
         texts = ['#' if rng.uniform() < 0.1 else 'w' for _ in gt_rings]
-        gt_rows = [(ring[:, 0].astype(np.int64).tolist(), ring[:, 1].astype(np.int64).tolist(),
-                    text) for ring, text in zip(gt_rings, texts)]
+        gt_rows = [(ring[:, 0].astype(np.int64).tolist(), ring[:,
+                                                               1].astype(np.int64).tolist(), text)
+                   for ring, text in zip(gt_rings, texts)]
         images.append((gt_rows, [_line(ring) for ring in det_rings]))
         samples.append(
             dict(

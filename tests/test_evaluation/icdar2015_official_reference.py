@@ -104,9 +104,9 @@ def even_odd_overlap_area(*rings) -> Fraction:
     area = Fraction(0)
     for left, right in zip(xs, xs[1:]):
         middle = (left + right) / 2
-        heights = sorted(
-            (ya + (yb - ya) * (middle - xa) / (xb - xa), k)
-            for k, ((xa, ya), (xb, yb)) in edges if min(xa, xb) <= left and max(xa, xb) >= right)
+        heights = sorted((ya + (yb - ya) * (middle - xa) / (xb - xa), k)
+                         for k, ((xa, ya), (xb, yb)) in edges
+                         if min(xa, xb) <= left and max(xa, xb) >= right)
         inside = [False] * len(rings)
         for (low, k), (high, _) in zip(heights, heights[1:]):
             inside[k] = not inside[k]
@@ -184,8 +184,13 @@ def official_counts(images, geometry):
     recall = 0.0 if care_gt_sum == 0 else matched_sum / care_gt_sum
     precision = 0.0 if care_det_sum == 0 else matched_sum / care_det_sum
     hmean = 0.0 if recall + precision == 0 else 2 * recall * precision / (recall + precision)
-    return dict(precision=float(precision), recall=float(recall), hmean=float(hmean),
-                matched=matched_sum, num_gt=care_gt_sum, num_det=care_det_sum)
+    return dict(
+        precision=float(precision),
+        recall=float(recall),
+        hmean=float(hmean),
+        matched=matched_sum,
+        num_gt=care_gt_sum,
+        num_det=care_det_sum)
 
 
 def official_scores(gt_files: dict, det_files: dict, geometry) -> dict:

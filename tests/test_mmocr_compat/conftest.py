@@ -6,7 +6,6 @@ import shutil
 import sys
 
 import pytest
-
 from mmocr_tool_runs import (MMOCR_MIM, MMOCR_TOOLS, run_command, stock_swapped_config_text,
                              tiny_stock_options)
 
@@ -25,8 +24,8 @@ def stock_swapped_config(tmp_path_factory):
     """docs/migrating_from_mmocr.md's snippet as a config file next to MMOCR's stock
     psenet_resnet50_fpnf_600e_icdar2015.py, in a copy of MMOCR's configs (a user's project)."""
     configs = tmp_path_factory.mktemp('mmocr_project') / 'configs'
-    shutil.copytree(osp.join(MMOCR_MIM, 'configs'), configs,
-                    ignore=shutil.ignore_patterns('__pycache__'))
+    shutil.copytree(
+        osp.join(MMOCR_MIM, 'configs'), configs, ignore=shutil.ignore_patterns('__pycache__'))
     path = configs / 'textdet' / 'psenet' / 'psenet_stock_swapped.py'
     path.write_text(stock_swapped_config_text())
     return str(path)
@@ -36,9 +35,14 @@ def stock_swapped_config(tmp_path_factory):
 def stock_trained(tmp_path_factory, compat_data_root, stock_swapped_config):
     """MMOCR's tools/train.py, 2 iterations of the stock-swapped config; its work dir."""
     work_dir = str(tmp_path_factory.mktemp('stock_train'))
-    result = run_command(
-        [sys.executable, osp.join(MMOCR_TOOLS, 'train.py'), stock_swapped_config, '--work-dir',
-         work_dir, '--cfg-options', *tiny_stock_options(compat_data_root)], cwd=work_dir)
-    return dict(work_dir=work_dir, checkpoint=osp.join(work_dir, 'epoch_1.pth'),
-                dumped_config=osp.join(work_dir, osp.basename(stock_swapped_config)),
-                log=result.stdout + result.stderr)
+    result = run_command([
+        sys.executable,
+        osp.join(MMOCR_TOOLS, 'train.py'), stock_swapped_config, '--work-dir', work_dir,
+        '--cfg-options', *tiny_stock_options(compat_data_root)
+    ],
+                         cwd=work_dir)
+    return dict(
+        work_dir=work_dir,
+        checkpoint=osp.join(work_dir, 'epoch_1.pth'),
+        dumped_config=osp.join(work_dir, osp.basename(stock_swapped_config)),
+        log=result.stdout + result.stderr)

@@ -45,8 +45,10 @@ def one_epoch_on(data_root):
         f'train_dataloader.dataset.data_root={data_root}',
         f'val_dataloader.dataset.data_root={data_root}',
         f'test_dataloader.dataset.data_root={data_root}',
-        'train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
-        'default_hooks.checkpoint.interval=1', 'default_hooks.logger.interval=1',
+        'train_cfg.max_epochs=1',
+        'train_cfg.val_interval=1',
+        'default_hooks.checkpoint.interval=1',
+        'default_hooks.logger.interval=1',
         'randomness.seed=0',
     ]
 
@@ -55,12 +57,18 @@ def tiny_stock_options(data_root):
     """--cfg-options shrinking the stock MMOCR PSENet config to seconds on a CPU."""
     return [
         # ResNet18 at 1/8 width (mmdet's ResNet), plain BN, no ImageNet download
-        'model.backbone.depth=18', 'model.backbone.base_channels=8',
-        'model.backbone.norm_cfg.type=BN', 'model.backbone.init_cfg=None',
-        'model.neck.in_channels=[8,16,32,64]', 'model.neck.out_channels=16',
-        'model.det_head.in_channels=[64]', 'model.det_head.hidden_dim=16',
-        'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
-        'val_dataloader.num_workers=0', 'test_dataloader.num_workers=0',
+        'model.backbone.depth=18',
+        'model.backbone.base_channels=8',
+        'model.backbone.norm_cfg.type=BN',
+        'model.backbone.init_cfg=None',
+        'model.neck.in_channels=[8,16,32,64]',
+        'model.neck.out_channels=16',
+        'model.det_head.in_channels=[64]',
+        'model.det_head.hidden_dim=16',
+        'train_dataloader.batch_size=2',
+        'train_dataloader.num_workers=0',
+        'val_dataloader.num_workers=0',
+        'test_dataloader.num_workers=0',
         # MMOCR's train pipeline: ShortScaleAspectJitter, TextDetRandomCrop, Pad at 128 px
         'train_dataloader.dataset.pipeline.4.short_size=128',
         'train_dataloader.dataset.pipeline.7.target_size=(128,128)',
@@ -73,14 +81,21 @@ def tiny_stock_options(data_root):
 def tiny_flagship_options(data_root):
     """--cfg-options shrinking configs/pse_r50vd_icdar15.py to seconds on a CPU."""
     return [
-        'model.backbone.depth=18', 'model.backbone.base_channels=8',
-        'model.backbone.stem_channels=8', 'model.backbone.init_cfg=None',
-        'model.neck.in_channels=[8,16,32,64]', 'model.neck.out_channels=16',
-        'model.det_head.in_channels=64', 'model.det_head.hidden_dim=16',
-        'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
+        'model.backbone.depth=18',
+        'model.backbone.base_channels=8',
+        'model.backbone.stem_channels=8',
+        'model.backbone.init_cfg=None',
+        'model.neck.in_channels=[8,16,32,64]',
+        'model.neck.out_channels=16',
+        'model.det_head.in_channels=64',
+        'model.det_head.hidden_dim=16',
+        'train_dataloader.batch_size=2',
+        'train_dataloader.num_workers=0',
         'train_dataloader.persistent_workers=False',
-        'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
-        'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False',
+        'val_dataloader.num_workers=0',
+        'val_dataloader.persistent_workers=False',
+        'test_dataloader.num_workers=0',
+        'test_dataloader.persistent_workers=False',
     ] + one_epoch_on(data_root)
 
 
@@ -92,15 +107,15 @@ def tool_env():
     env.pop('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', None)
     env.pop('TORCH_FORCE_WEIGHTS_ONLY_LOAD', None)
     ours = osp.dirname(osp.dirname(osp.abspath(mmpse_ext.__file__)))
-    env['PYTHONPATH'] = os.pathsep.join([ours] + (
-        [env['PYTHONPATH']] if env.get('PYTHONPATH') else []))
+    env['PYTHONPATH'] = os.pathsep.join([ours] +
+                                        ([env['PYTHONPATH']] if env.get('PYTHONPATH') else []))
     return env
 
 
 def run_command(cmd, cwd, timeout=600):
     """Run a command, failing the test with its output's tail when it does not exit 0."""
-    result = subprocess.run(cmd, cwd=cwd, env=tool_env(), capture_output=True, text=True,
-                            timeout=timeout)
+    result = subprocess.run(
+        cmd, cwd=cwd, env=tool_env(), capture_output=True, text=True, timeout=timeout)
     if result.returncode != 0:
         pytest.fail(f'{" ".join(map(str, cmd[:3]))} ... exited {result.returncode}:\n'
                     f'{(result.stdout + result.stderr)[-4000:]}')

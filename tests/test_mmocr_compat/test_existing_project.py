@@ -19,21 +19,23 @@ model = dict(det_head=dict(postprocessor=dict(
 
 
 @pytest.mark.slow
-def test_our_infer_py_on_the_checkpoint_of_mmocr_train(stock_trained, compat_data_root,
-                                                       tmp_path):
+def test_our_infer_py_on_the_checkpoint_of_mmocr_train(stock_trained, compat_data_root, tmp_path):
     from mmocr.apis import TextDetInferencer
 
     config = tmp_path / 'keep_every_instance.py'
     config.write_text(KEEP_EVERY_INSTANCE_CONFIG.format(base=stock_trained['dumped_config']))
     images = osp.join(compat_data_root, 'ch4_test_images')
     out_dir = tmp_path / 'infer'
-    result = run_command(
-        [sys.executable, osp.join(REPO, 'tools', 'infer.py'), images, '--config', str(config),
-         '--checkpoint', stock_trained['checkpoint'], '--out-dir', str(out_dir), '--no-vis',
-         '--device', 'cpu'], cwd=str(tmp_path))
+    result = run_command([
+        sys.executable,
+        osp.join(REPO, 'tools', 'infer.py'), images, '--config',
+        str(config), '--checkpoint', stock_trained['checkpoint'], '--out-dir',
+        str(out_dir), '--no-vis', '--device', 'cpu'
+    ],
+                         cwd=str(tmp_path))
     assert result.stdout.strip().splitlines()[-1].startswith('2 images, ')
-    reference = TextDetInferencer(model=str(config), weights=stock_trained['checkpoint'],
-                                  device='cpu')
+    reference = TextDetInferencer(
+        model=str(config), weights=stock_trained['checkpoint'], device='cpu')
     written = sorted(glob.glob(str(out_dir / 'preds' / '*.json')))
     assert [osp.basename(path) for path in written] == ['img_1.json', 'img_2.json']
     total = 0
@@ -56,10 +58,13 @@ def test_export_onnx_py_on_the_checkpoint_of_mmocr_train(stock_trained, tmp_path
     pytest.importorskip('onnxruntime', reason='onnxruntime is not installed')
     from mmpse_ext.apis.onnx_export import default_exporter
     out = tmp_path / 'stock.onnx'
-    result = run_command(
-        [sys.executable, osp.join(REPO, 'tools', 'model_converters', 'export_onnx.py'),
-         stock_trained['dumped_config'], stock_trained['checkpoint'], str(out)],
-        cwd=str(tmp_path))
+    result = run_command([
+        sys.executable,
+        osp.join(REPO, 'tools', 'model_converters', 'export_onnx.py'),
+        stock_trained['dumped_config'], stock_trained['checkpoint'],
+        str(out)
+    ],
+                         cwd=str(tmp_path))
     line = result.stdout.strip().splitlines()[-1]
     assert f'{default_exporter()} exporter); onnx checker OK; ONNX Runtime vs PyTorch' in line
     assert out.stat().st_size > 0

@@ -15,19 +15,19 @@ import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
-
-from mmocr_tool_runs import (KEEP_EVERY_INSTANCE, MIGRATION_DOC, MMOCR_TOOLS, REPO,
-                             run_command, stock_swapped_config_text, tiny_flagship_options,
-                             tiny_stock_options)
+from mmocr_tool_runs import (KEEP_EVERY_INSTANCE, MIGRATION_DOC, MMOCR_TOOLS, REPO, run_command,
+                             stock_swapped_config_text, tiny_flagship_options, tiny_stock_options)
 
 OUR_CONFIGS = ('configs/pse_r18_synthetic_demo.py', 'configs/pse_r50vd_icdar15.py')
 
 
 def _polygons_by_image(predictions):
     """{image file name: list of float arrays} from test.py's --save-preds pickle."""
-    return {osp.basename(p['img_path']): [np.asarray(q, np.float64).ravel()
-                                          for q in p['pred_instances']['polygons']]
-            for p in predictions}
+    return {
+        osp.basename(p['img_path']):
+        [np.asarray(q, np.float64).ravel() for q in p['pred_instances']['polygons']]
+        for p in predictions
+    }
 
 
 def _assert_same_polygons(actual, expected):
@@ -41,12 +41,11 @@ def eval_config(stock_trained, tmp_path_factory):
     """The config MMOCR's train.py dumped, keeping every instance and listing MMOCR's metric
     next to ours (their prefixes must differ for mmengine to accept both)."""
     path = tmp_path_factory.mktemp('eval_config') / 'stock_swapped_eval.py'
-    path.write_text(
-        f"_base_ = [{stock_trained['dumped_config']!r}]\n"
-        'model = dict(det_head=dict(postprocessor=dict(\n'
-        '    score_threshold=0.0, min_kernel_area=0, min_text_area=0)))\n'
-        "test_evaluator = [dict(type='HmeanIOUMetric'),\n"
-        "                  dict(type='mmpse_ext.ICDAR2015HmeanMetric')]\n")
+    path.write_text(f"_base_ = [{stock_trained['dumped_config']!r}]\n"
+                    'model = dict(det_head=dict(postprocessor=dict(\n'
+                    '    score_threshold=0.0, min_kernel_area=0, min_text_area=0)))\n'
+                    "test_evaluator = [dict(type='HmeanIOUMetric'),\n"
+                    "                  dict(type='mmpse_ext.ICDAR2015HmeanMetric')]\n")
     return str(path)
 
 
@@ -54,8 +53,11 @@ def eval_config(stock_trained, tmp_path_factory):
 def mmocr_test_predictions(stock_trained, eval_config, tmp_path_factory):
     """MMOCR's tools/test.py on the checkpoint its train.py wrote; (predictions, log)."""
     work_dir = str(tmp_path_factory.mktemp('stock_test'))
-    result = run_command([sys.executable, osp.join(MMOCR_TOOLS, 'test.py'), eval_config,
-                          stock_trained['checkpoint'], '--work-dir', work_dir, '--save-preds'],
+    result = run_command([
+        sys.executable,
+        osp.join(MMOCR_TOOLS, 'test.py'), eval_config, stock_trained['checkpoint'], '--work-dir',
+        work_dir, '--save-preds'
+    ],
                          cwd=work_dir)
     [pkl] = glob.glob(osp.join(work_dir, '*_predictions.pkl'))
     with open(pkl, 'rb') as f:
@@ -133,9 +135,13 @@ def test_mmocr_infer_py_writes_our_polygons(stock_trained, eval_config, mmocr_te
     import json
     by_image = _polygons_by_image(mmocr_test_predictions[0])
     image = osp.join(compat_data_root, 'ch4_test_images', 'img_2.jpg')
-    run_command([sys.executable, osp.join(MMOCR_TOOLS, 'infer.py'), image, '--det', eval_config,
-                 '--det-weights', stock_trained['checkpoint'], '--out-dir', str(tmp_path),
-                 '--save_pred', '--device', 'cpu'], cwd=str(tmp_path))
+    run_command([
+        sys.executable,
+        osp.join(MMOCR_TOOLS, 'infer.py'), image, '--det', eval_config, '--det-weights',
+        stock_trained['checkpoint'], '--out-dir',
+        str(tmp_path), '--save_pred', '--device', 'cpu'
+    ],
+                cwd=str(tmp_path))
     with open(tmp_path / 'preds' / 'img_2.json') as f:
         prediction = json.load(f)
     _assert_same_polygons(prediction['det_polygons'], by_image['img_2.jpg'])
@@ -154,8 +160,10 @@ def test_browse_dataset_on_our_configs(monkeypatch, tmp_path, compat_data_root, 
                                        mode):
     out_dir = tmp_path / 'browse'
     dataloader = 'train_dataloader' if phase == 'train' else 'test_dataloader'
-    args = [osp.join(REPO, config), '-p', phase, '-m', mode, '-o', out_dir, '--not-show',
-            '-n', 2, '--cfg-options', f'{dataloader}.dataset.data_root={compat_data_root}']
+    args = [
+        osp.join(REPO, config), '-p', phase, '-m', mode, '-o', out_dir, '--not-show', '-n', 2,
+        '--cfg-options', f'{dataloader}.dataset.data_root={compat_data_root}'
+    ]
     script = osp.join(MMOCR_TOOLS, 'visualizations', 'browse_dataset.py')
     if mode == 'original':
         # MMOCR infers the task from the pipeline's last transform, ours is PackPSEInputs
@@ -179,8 +187,9 @@ def test_print_config_on_our_configs(monkeypatch, capsys, config):
 
 
 def _mim(*args, cwd):
-    pytest.importorskip('mim', reason='openmim (and setuptools < 81 for its pkg_resources) '
-                        'is not installed')
+    pytest.importorskip(
+        'mim', reason='openmim (and setuptools < 81 for its pkg_resources) '
+        'is not installed')
     return run_command([sys.executable, '-m', 'mim', *map(str, args)], cwd=cwd)
 
 
@@ -189,25 +198,65 @@ def test_mim_train_and_test_on_the_flagship_config(compat_data_root, tmp_path):
     work_dir = tmp_path / 'work'
     config = osp.join(REPO, 'configs', 'pse_r50vd_icdar15.py')
     options = tiny_flagship_options(compat_data_root)
-    _mim('train', 'mmocr', config, '--gpus', 0, '--work-dir', work_dir, '--cfg-options',
-         *options, cwd=str(tmp_path))
+    _mim(
+        'train',
+        'mmocr',
+        config,
+        '--gpus',
+        0,
+        '--work-dir',
+        work_dir,
+        '--cfg-options',
+        *options,
+        cwd=str(tmp_path))
     checkpoint = work_dir / 'epoch_1.pth'
     assert torch.load(str(checkpoint))['meta']['iter'] == 2
-    result = _mim('test', 'mmocr', config, '--checkpoint', checkpoint, '--gpus', 0,
-                  '--work-dir', tmp_path / 'test', '--cfg-options', *options,
-                  *KEEP_EVERY_INSTANCE, cwd=str(tmp_path))
+    result = _mim(
+        'test',
+        'mmocr',
+        config,
+        '--checkpoint',
+        checkpoint,
+        '--gpus',
+        0,
+        '--work-dir',
+        tmp_path / 'test',
+        '--cfg-options',
+        *options,
+        *KEEP_EVERY_INSTANCE,
+        cwd=str(tmp_path))
     assert 'icdar2015/hmean' in result.stdout + result.stderr
 
 
 @pytest.mark.slow
 def test_mim_train_and_test_on_the_stock_swapped_config(stock_swapped_config, compat_data_root,
-                                                         tmp_path):
+                                                        tmp_path):
     work_dir = tmp_path / 'work'
     options = tiny_stock_options(compat_data_root)
-    _mim('train', 'mmocr', stock_swapped_config, '--gpus', 0, '--work-dir', work_dir,
-         '--cfg-options', *options, cwd=str(tmp_path))
+    _mim(
+        'train',
+        'mmocr',
+        stock_swapped_config,
+        '--gpus',
+        0,
+        '--work-dir',
+        work_dir,
+        '--cfg-options',
+        *options,
+        cwd=str(tmp_path))
     checkpoint = work_dir / 'epoch_1.pth'
-    result = _mim('test', 'mmocr', stock_swapped_config, '--checkpoint', checkpoint, '--gpus', 0,
-                  '--work-dir', tmp_path / 'test', '--cfg-options', *options,
-                  *KEEP_EVERY_INSTANCE, cwd=str(tmp_path))
+    result = _mim(
+        'test',
+        'mmocr',
+        stock_swapped_config,
+        '--checkpoint',
+        checkpoint,
+        '--gpus',
+        0,
+        '--work-dir',
+        tmp_path / 'test',
+        '--cfg-options',
+        *options,
+        *KEEP_EVERY_INSTANCE,
+        cwd=str(tmp_path))
     assert 'icdar/hmean' in result.stdout + result.stderr

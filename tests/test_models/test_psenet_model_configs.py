@@ -12,7 +12,6 @@ from mmocr.structures import TextDetDataSample
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODELS_DIR = os.path.join(REPO, 'configs', '_base_', 'models')
 
-
 pytestmark = pytest.mark.usefixtures('single_thread')
 
 
@@ -54,8 +53,8 @@ def _batch(num_images, size, seed=0):
                 # shrink by a fraction of the short side per level, as the kernel maps do
                 d = int(round(level * h * 0.06))
                 kernels[level, y + d:y + h - d, x + d:x + w - d] = 1
-        sample = TextDetDataSample(metainfo=dict(
-            img_shape=size, ori_shape=size, scale_factor=(1.0, 1.0)))
+        sample = TextDetDataSample(
+            metainfo=dict(img_shape=size, ori_shape=size, scale_factor=(1.0, 1.0)))
         sample.gt_kernels = torch.from_numpy(kernels)
         sample.gt_train_mask = torch.ones(size, dtype=torch.uint8)
         inputs.append(torch.from_numpy(image))
@@ -106,8 +105,8 @@ def test_r50vd_features_and_batch_sum_reduction(tmp_path):
     model = _build(_stock_mmocr_config(tmp_path)).eval()
     with torch.no_grad():
         features = model.backbone(torch.zeros(1, 3, 64, 96))
-        assert [tuple(f.shape[1:]) for f in features] == [
-            (256, 16, 24), (512, 8, 12), (1024, 4, 6), (2048, 2, 3)]  # strides 4 .. 32
+        assert [tuple(f.shape[1:]) for f in features] == [(256, 16, 24), (512, 8, 12), (1024, 4, 6),
+                                                          (2048, 2, 3)]  # strides 4 .. 32
         assert model.neck(features).shape == (1, 1024, 16, 24)
     # Paddle's `reduction: none` trains on the sum over the batch: a doubled batch doubles it
     logits = torch.randn(1, 7, 16, 24, generator=torch.Generator().manual_seed(0))
@@ -162,7 +161,6 @@ def test_small_model_overfits_a_tiny_synthetic_batch(tmp_path):
         polygons = result.pred_instances.polygons
         assert all(p.dtype == np.float32 and len(p) == 8 for p in polygons)
         assert result.pred_instances.scores.dtype == torch.float32
-        predicted = [(p[0::2].min(), p[1::2].min(), p[0::2].max(), p[1::2].max())
-                     for p in polygons]
+        predicted = [(p[0::2].min(), p[1::2].min(), p[0::2].max(), p[1::2].max()) for p in polygons]
         for box in boxes:
             assert max((_box_iou(box, p) for p in predicted), default=0) > 0.5, (box, predicted)

@@ -94,13 +94,17 @@ def test_cpu_only_ops_take_cuda_inputs_through_the_host(cpu_only_build):
     expected_packed = progressive_scale_expansion_packed(packed, 3, logits[0], 4, 2)
     with pytest.warns(RuntimeWarning) as caught:
         for _ in range(2):
-            _assert_same(progressive_scale_expansion_from_logits(
-                cuda_typed(logits), 4, (38, 64), 2, 0.5), expected, 'cuda')
-            _assert_same(progressive_scale_expansion_packed(
-                cuda_typed(packed), 3, cuda_typed(logits[0]), 4, 2), expected_packed, 'cuda')
+            _assert_same(
+                progressive_scale_expansion_from_logits(cuda_typed(logits), 4, (38, 64), 2, 0.5),
+                expected, 'cuda')
+            _assert_same(
+                progressive_scale_expansion_packed(
+                    cuda_typed(packed), 3, cuda_typed(logits[0]), 4, 2), expected_packed, 'cuda')
     messages = sorted(str(w.message).split(' has no')[0] for w in caught)
-    assert messages == ['pse_ext::progressive_scale_expansion_from_logits',
-                        'pse_ext::progressive_scale_expansion_packed']
+    assert messages == [
+        'pse_ext::progressive_scale_expansion_from_logits',
+        'pse_ext::progressive_scale_expansion_packed'
+    ]
 
 
 @needs_fake_kernels
@@ -109,5 +113,6 @@ def test_meta_tensors_reach_the_fake_kernel_without_fallback(cpu_only_build):
     with warnings.catch_warnings():
         warnings.simplefilter('error')
         with pytest.raises(RuntimeError, match='kernels should be a 3D tensor'):
-            progressive_scale_expansion(torch.zeros(8, 8, dtype=torch.uint8, device='meta'),
-                                        torch.zeros(8, 8, device='meta'), 0)
+            progressive_scale_expansion(
+                torch.zeros(8, 8, dtype=torch.uint8, device='meta'),
+                torch.zeros(8, 8, device='meta'), 0)

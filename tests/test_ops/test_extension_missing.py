@@ -112,8 +112,12 @@ else:
 def _run(script, cwd, *args):
     """``python -c script args`` in ``cwd`` (not the checkout: mmpse_ext comes from where this
     environment has it, the editable checkout or an installed copy)."""
-    return subprocess.run([sys.executable, '-c', textwrap.dedent(script), *args], cwd=str(cwd),
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, '-c',
+                           textwrap.dedent(script), *args],
+                          cwd=str(cwd),
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
 
 
 def test_everything_but_the_op_works_without_the_compiled_library(tmp_path):

@@ -46,9 +46,14 @@ def emulated_op(tmp_path_factory):
     build_dir = tmp_path_factory.mktemp('pse_cuda_emulation')
     source_path = build_dir / 'pse_kernel_emulated.cpp'
     source_path.write_text(emulated_source())
-    load(name='pse_cuda_emulation', sources=[str(source_path)], extra_cflags=['-O2'],
-         extra_include_paths=[CSRC, HERE], build_directory=str(build_dir),
-         is_python_module=False, verbose=False)
+    load(
+        name='pse_cuda_emulation',
+        sources=[str(source_path)],
+        extra_cflags=['-O2'],
+        extra_include_paths=[CSRC, HERE],
+        build_directory=str(build_dir),
+        is_python_module=False,
+        verbose=False)
     return torch.ops.pse_ext_cuda_emulation.progressive_scale_expansion
 
 
@@ -61,8 +66,10 @@ def assert_same_as_cpu_op(emulated_op, kernels: np.ndarray, score: np.ndarray, m
     assert torch.equal(got[3], expected.boxes)
 
 
-@settings(max_examples=200, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(inputs=pse_inputs())
 def test_emulated_cuda_kernel_equals_cpu_on_random_masks(emulated_op, inputs):
     assert_same_as_cpu_op(emulated_op, *inputs)

@@ -42,8 +42,8 @@ def unfused(logits: torch.Tensor, scale: int, out_size, min_area: int) -> PSERes
     return progressive_scale_expansion(kernels, up[0].sigmoid().contiguous(), min_area)
 
 
-def word_logits(num_levels: int, height: int, width: int, num_words: int,
-                rng: np.random.Generator, integer: bool) -> torch.Tensor:
+def word_logits(num_levels: int, height: int, width: int, num_words: int, rng: np.random.Generator,
+                integer: bool) -> torch.Tensor:
     """Low-resolution PSENet-like logits [K, h, w]: rotated word boxes shrinking per level (some
     touching their left neighbour), +3 inside / -3 outside plus noise; integers or blurred
     reals."""
@@ -156,8 +156,9 @@ def test_empty_sizes_and_single_pixel_maps():
         assert result.boxes.shape == (0, 4)
     one = progressive_scale_expansion_from_logits(torch.ones(2, 1, 1), 4, (4, 4), 0)
     assert one.labels.tolist() == [[1] * 4] * 4 and one.areas.tolist() == [16]
-    torch.testing.assert_close(one.score_sums, torch.tensor([16 * torch.sigmoid(
-        torch.tensor(1.0)).item()], dtype=torch.float64))
+    torch.testing.assert_close(
+        one.score_sums,
+        torch.tensor([16 * torch.sigmoid(torch.tensor(1.0)).item()], dtype=torch.float64))
     none = progressive_scale_expansion_from_logits(-torch.ones(2, 1, 1), 4, (4, 4), 0)
     assert int(none.labels.abs().sum()) == 0 and none.areas.numel() == 0
 
@@ -168,11 +169,11 @@ def test_non_contiguous_logits_and_repeated_calls_agree():
     expected = unfused(logits, 4, (80, 120), 2)
     transposed = logits.transpose(1, 2).contiguous().transpose(1, 2)
     for _ in range(2):  # thread-local buffers are reused: a second call must not see the first
-        assert_same(progressive_scale_expansion_from_logits(transposed, 4, (80, 120), 2),
-                    expected)
+        assert_same(progressive_scale_expansion_from_logits(transposed, 4, (80, 120), 2), expected)
     small = word_logits(3, 5, 6, 2, rng, integer=True)
-    assert_same(progressive_scale_expansion_from_logits(small, 4, (20, 24), 0),
-                unfused(small, 4, (20, 24), 0))
+    assert_same(
+        progressive_scale_expansion_from_logits(small, 4, (20, 24), 0),
+        unfused(small, 4, (20, 24), 0))
 
 
 @needs_opcheck
@@ -244,8 +245,10 @@ def test_fuzz_random_inputs_never_crash():
         shape[0] = max(shape[0], 1)
         logits = torch.from_numpy(rng.normal(0, 2, shape).astype(np.float32))
         scale = int(rng.integers(1, 6))
-        out_size = [int(rng.integers(0, scale * shape[1] + 1)),
-                    int(rng.integers(0, scale * shape[2] + 1))]
+        out_size = [
+            int(rng.integers(0, scale * shape[1] + 1)),
+            int(rng.integers(0, scale * shape[2] + 1))
+        ]
         min_area = int(rng.integers(0, 4))
         for _ in range(rng.integers(0, 3)):
             corruption = rng.integers(0, 6)
@@ -256,7 +259,7 @@ def test_fuzz_random_inputs_never_crash():
             elif corruption == 2:
                 scale = int(rng.choice([0, -1, 65, 1000]))
             elif corruption == 3:
-                out_size[int(rng.integers(0, 2))] = int(rng.choice([-1, 10 ** 4]))
+                out_size[int(rng.integers(0, 2))] = int(rng.choice([-1, 10**4]))
             elif corruption == 4:
                 logits = logits[:0]
             else:
@@ -291,8 +294,8 @@ def test_probability_threshold_matches_an_independent_reference(probability):
         near = (probabilities - probability).abs() <= 1e-6
         threshold = logit_threshold(probability)
         for channel in range(4):  # K = 1, min_area = 0: labelled pixels = the thresholded map
-            single = progressive_scale_expansion_from_logits(
-                logits[channel:channel + 1], 4, out_size, 0, threshold)
+            single = progressive_scale_expansion_from_logits(logits[channel:channel + 1], 4,
+                                                             out_size, 0, threshold)
             differs = (single.labels > 0) != (probabilities[channel] > probability)
             assert not bool((differs & ~near[channel]).any())
         if bool(near.any()):
@@ -301,8 +304,10 @@ def test_probability_threshold_matches_an_independent_reference(probability):
         expected = reference_pse(masks.numpy(), 3)
         result = progressive_scale_expansion_from_logits(logits, 4, out_size, 3, threshold)
         np.testing.assert_array_equal(result.labels.numpy(), expected)
-        assert result.areas.tolist() == [int((expected == i).sum())
-                                         for i in range(1, expected.max() + 1)]
+        assert result.areas.tolist() == [
+            int((expected == i).sum()) for i in range(1,
+                                                      expected.max() + 1)
+        ]
     assert identical >= 4
 
 
@@ -310,16 +315,17 @@ def test_threshold_changes_the_masks_monotonically():
     """A higher threshold can only shrink the labelled area (no instance grows)."""
     rng = np.random.default_rng(3)
     logits = word_logits(1, 16, 20, 5, rng, integer=False)
-    areas = [int((progressive_scale_expansion_from_logits(
-        logits, 4, (64, 80), 0, logit_threshold(p)).labels > 0).sum())
-        for p in (0.1, 0.3, 0.5, 0.7, 0.9)]
+    areas = [
+        int((progressive_scale_expansion_from_logits(logits, 4, (64, 80), 0,
+                                                     logit_threshold(p)).labels > 0).sum())
+        for p in (0.1, 0.3, 0.5, 0.7, 0.9)
+    ]
     assert areas == sorted(areas, reverse=True) and areas[0] > areas[-1] > 0
 
 
 def test_nan_threshold_is_rejected():
     with pytest.raises(RuntimeError, match='logit_threshold should be a number, got nan'):
-        progressive_scale_expansion_from_logits(torch.zeros(2, 4, 5), 4, (16, 20), 0,
-                                                float('nan'))
+        progressive_scale_expansion_from_logits(torch.zeros(2, 4, 5), 4, (16, 20), 0, float('nan'))
 
 
 @needs_opcheck

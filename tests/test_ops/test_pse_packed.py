@@ -23,8 +23,8 @@ from mmpse_ext.ops import (pack_kernel_masks, progressive_scale_expansion,
 
 def text_score(text_logits: torch.Tensor, scale: int, out_size) -> torch.Tensor:
     height, width = out_size
-    up = F.interpolate(text_logits[None, None], scale_factor=scale, mode='bilinear',
-                       align_corners=False)
+    up = F.interpolate(
+        text_logits[None, None], scale_factor=scale, mode='bilinear', align_corners=False)
     return up[0, 0, :height, :width].sigmoid().contiguous()
 
 
@@ -52,8 +52,9 @@ def test_equals_the_mask_op_on_the_unpacked_masks(num_levels, scale):
         min_area = int(rng.integers(0, 6))
         result = progressive_scale_expansion_packed(packed, num_levels, text_logits, scale,
                                                     min_area)
-        expected = progressive_scale_expansion(kernels, text_score(text_logits, scale,
-                                                                   (height, width)), min_area)
+        expected = progressive_scale_expansion(kernels,
+                                               text_score(text_logits, scale, (height, width)),
+                                               min_area)
         assert_same(result, expected)
     assert len(expected.areas) > 0  # the generator made instances
 
@@ -66,7 +67,7 @@ def test_packing_round_trips_exactly():
         assert packed.dtype == torch.uint8 and packed.shape == (13, 17)
         unpacked = torch.stack([(packed >> k) & 1 for k in range(num_levels)]).bool()
         assert torch.equal(unpacked, masks)
-        assert int(packed.max()) < 2 ** num_levels
+        assert int(packed.max()) < 2**num_levels
         assert torch.equal(pack_kernel_masks(masks.to(torch.uint8)), packed)
 
 
@@ -76,17 +77,18 @@ def test_bits_above_num_levels_are_ignored():
     text = torch.zeros(8, 12)
     packed = pack_kernel_masks(kernels)
     noisy = packed | (torch.from_numpy(rng.integers(0, 32, (32, 48)).astype(np.uint8)) << 3)
-    assert_same(progressive_scale_expansion_packed(noisy, 3, text, 4, 2),
-                progressive_scale_expansion_packed(packed, 3, text, 4, 2))
+    assert_same(
+        progressive_scale_expansion_packed(noisy, 3, text, 4, 2),
+        progressive_scale_expansion_packed(packed, 3, text, 4, 2))
 
 
 def test_empty_and_single_pixel_maps():
-    empty = progressive_scale_expansion_packed(torch.zeros(0, 5, dtype=torch.uint8), 3,
-                                               torch.zeros(1, 2), 4, 0)
+    empty = progressive_scale_expansion_packed(
+        torch.zeros(0, 5, dtype=torch.uint8), 3, torch.zeros(1, 2), 4, 0)
     assert empty.labels.shape == (0, 5) and empty.areas.numel() == 0
     assert empty.boxes.shape == (0, 4)
-    one = progressive_scale_expansion_packed(torch.ones(1, 1, dtype=torch.uint8), 1,
-                                             torch.zeros(1, 1), 1, 0)
+    one = progressive_scale_expansion_packed(
+        torch.ones(1, 1, dtype=torch.uint8), 1, torch.zeros(1, 1), 1, 0)
     assert one.labels.tolist() == [[1]] and one.areas.tolist() == [1]
     assert one.boxes.tolist() == [[0, 0, 0, 0]]
     torch.testing.assert_close(one.score_sums, torch.tensor([0.5], dtype=torch.float64))
@@ -142,8 +144,8 @@ def test_bad_inputs_raise_with_the_offending_value(packed, num_levels, text, sca
         progressive_scale_expansion_packed(packed, num_levels, text, scale, min_area)
     assert message in str(error.value)
     with pytest.raises(RuntimeError, match='progressive_scale_expansion_packed'):
-        progressive_scale_expansion_packed(packed.to('meta'), num_levels, text.to('meta'), scale,
-                                           min_area)
+        progressive_scale_expansion_packed(
+            packed.to('meta'), num_levels, text.to('meta'), scale, min_area)
 
 
 def test_pack_kernel_masks_rejects_bad_shapes():

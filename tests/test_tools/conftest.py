@@ -43,6 +43,7 @@ randomness = dict(seed=0)
 def load_tool():
     """Import a script from tools/ (not a package) as a module: ``load_tool('train')``,
     ``load_tool('model_converters/export_onnx')``."""
+
     def load(name):
         path = osp.join(REPO, 'tools', f'{name}.py')
         module_name = 'mmpse_tools_' + name.replace('/', '_')
@@ -50,6 +51,7 @@ def load_tool():
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         return module
+
     return load
 
 
@@ -57,25 +59,34 @@ def load_tool():
 def tiny_data_root(tmp_path_factory):
     """8 training and 4 test synthetic images (160-320 px) in all three annotation formats."""
     root = tmp_path_factory.mktemp('synthetic_tiny')
-    subprocess.run(
-        [sys.executable,
-         osp.join(REPO, 'tools', 'dataset_converters', 'make_synthetic_icdar15.py'),
-         '--out', str(root),
-         '--num-train', '8', '--num-test', '4', '--size', '160', '320', '--seed', '3'],
-        check=True, capture_output=True, text=True, timeout=300)
+    subprocess.run([
+        sys.executable,
+        osp.join(REPO, 'tools', 'dataset_converters', 'make_synthetic_icdar15.py'), '--out',
+        str(root), '--num-train', '8', '--num-test', '4', '--size', '160', '320', '--seed', '3'
+    ],
+                   check=True,
+                   capture_output=True,
+                   text=True,
+                   timeout=300)
     return str(root)
 
 
 @pytest.fixture(scope='session')
 def write_tiny_config(tiny_data_root):
     """Write the tiny config into a directory; returns its path."""
+
     def write(directory, max_epochs=3, val_interval=100, custom_hooks=()):
         path = osp.join(str(directory), 'tiny_demo.py')
         with open(path, 'w') as f:
-            f.write(TINY_CONFIG.format(demo=DEMO_CONFIG, data_root=tiny_data_root,
-                                       max_epochs=max_epochs, val_interval=val_interval,
-                                       custom_hooks=list(custom_hooks)))
+            f.write(
+                TINY_CONFIG.format(
+                    demo=DEMO_CONFIG,
+                    data_root=tiny_data_root,
+                    max_epochs=max_epochs,
+                    val_interval=val_interval,
+                    custom_hooks=list(custom_hooks)))
         return path
+
     return write
 
 
@@ -90,12 +101,14 @@ def free_port():
 @pytest.fixture(scope='session')
 def run_tool():
     """Run a command with the repository and the probe hooks importable; returns the result."""
+
     def run(cmd, timeout=600, env_extra=None):
         env = dict(os.environ)
-        env['PYTHONPATH'] = os.pathsep.join(
-            [REPO, HERE] + ([env['PYTHONPATH']] if env.get('PYTHONPATH') else []))
+        env['PYTHONPATH'] = os.pathsep.join([REPO, HERE] +
+                                            ([env['PYTHONPATH']] if env.get('PYTHONPATH') else []))
         env.setdefault('PYTHON', sys.executable)
         env.update(env_extra or {})
-        return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True,
-                              timeout=timeout)
+        return subprocess.run(
+            cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+
     return run

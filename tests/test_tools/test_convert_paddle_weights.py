@@ -1,5 +1,6 @@
-"""tools/model_converters/convert_paddle_weights.py: good files convert and load, every bad input ends with exit
-code 1 and one line on stderr that names the file and the problem (no traceback, no output)."""
+"""tools/model_converters/convert_paddle_weights.py: good files convert and load, every bad input
+ends with exit code 1 and one line on stderr that names the file and the problem (no traceback,
+no output)."""
 import importlib.util
 import os
 import pickle
@@ -41,8 +42,9 @@ def detector_state():
 
 @pytest.fixture(scope='module')
 def model():
-    import mmpse_ext  # noqa: F401
     from mmocr.registry import MODELS
+
+    import mmpse_ext  # noqa: F401
     init_default_scope('mmocr')
     return MODELS.build(Config.fromfile(MODEL_CONFIG).model)
 
@@ -73,11 +75,14 @@ def test_detector_and_backbone_files_convert_and_load(tool, model, detector_stat
     assert not os.path.exists(tmp_path / 'out' / 'det.pth.part')
 
     # Backbone kind with the load_from prefix.
-    imagenet = {k[len('backbone.'):]: v for k, v in detector_state.items()
-                if k.startswith('backbone.')}
+    imagenet = {
+        k[len('backbone.'):]: v
+        for k, v in detector_state.items() if k.startswith('backbone.')
+    }
     paddle_named.write_pdparams(tmp_path / 'imagenet.pdparams', imagenet)
-    assert tool.main([str(tmp_path / 'imagenet.pdparams'), str(tmp_path / 'bb.pth'),
-                      '--backbone-prefix']) == 0
+    assert tool.main(
+        [str(tmp_path / 'imagenet.pdparams'),
+         str(tmp_path / 'bb.pth'), '--backbone-prefix']) == 0
     keys = torch.load(tmp_path / 'bb.pth', weights_only=False)['state_dict'].keys()
     assert set(keys) == {f'backbone.{k}' for k in model.backbone.state_dict()}
 
@@ -90,8 +95,10 @@ def test_incomplete_checkpoint_is_refused_and_every_unfilled_target_reported(
     args = [str(tmp_path / 'headless.pdparams'), dst, '--kind', 'detector']
     assert tool.main(args) == 1
     captured = capsys.readouterr()
-    head_targets = [f'det_head.{name}' for name in model.det_head.state_dict()
-                    if not name.endswith('num_batches_tracked')]
+    head_targets = [
+        f'det_head.{name}' for name in model.det_head.state_dict()
+        if not name.endswith('num_batches_tracked')
+    ]
     for target in head_targets:  # the report on stdout names every one of them
         assert f'  missing target: {target}\n' in captured.out
     error = captured.err.splitlines()
@@ -111,13 +118,17 @@ def _bytes_of(content):
 GOOD_PICKLE = pickle.dumps({'x.weight': np.ones((4, 4), np.float32)}, protocol=4)
 
 
-@pytest.mark.parametrize('content, problem', [
-    (b'not a pickle at all\n', 'not a .pdparams file: it does not start like a pickle'),
-    (b'', 'empty file (0 bytes)'),
-    (GOOD_PICKLE[:40], 'truncated (40 bytes)'),
-    ([('x.weight', np.ones(2))], 'expected a pickled dict of name -> ndarray, got list'),
-    ({'epoch': 3}, "entry 'epoch' is of type int, not an array"),
-], ids=['not-a-pickle', 'empty', 'truncated', 'list', 'not-name-to-array'])
+@pytest.mark.parametrize(
+    'content, problem', [
+        (b'not a pickle at all\n', 'not a .pdparams file: it does not start like a pickle'),
+        (b'', 'empty file (0 bytes)'),
+        (GOOD_PICKLE[:40], 'truncated (40 bytes)'),
+        ([('x.weight', np.ones(2))], 'expected a pickled dict of name -> ndarray, got list'),
+        ({
+            'epoch': 3
+        }, "entry 'epoch' is of type int, not an array"),
+    ],
+    ids=['not-a-pickle', 'empty', 'truncated', 'list', 'not-name-to-array'])
 def test_unreadable_source_files(tool, tmp_path, capsys, content, problem):
     src, dst = tmp_path / 'bad.pdparams', str(tmp_path / 'out.pth')
     src.write_bytes(_bytes_of(content))
@@ -141,8 +152,7 @@ def test_missing_source_a_directory_and_a_code_running_pickle(tool, tmp_path, ca
     assert _no_output_written(dst)
 
 
-def test_tensors_of_the_wrong_shape_for_the_target_model(tool, detector_state, tmp_path,
-                                                         capsys):
+def test_tensors_of_the_wrong_shape_for_the_target_model(tool, detector_state, tmp_path, capsys):
     state = dict(detector_state)
     state['neck.smooth2_.conv.weight'] = np.zeros((256, 256, 1, 1), np.float32)
     paddle_named.write_pdparams(tmp_path / 'det.pdparams', state)
@@ -175,6 +185,7 @@ def test_unwritable_output_paths(tool, detector_state, tmp_path, capsys, monkeyp
         with open(path, 'wb') as f:
             f.write(b'partial')
         raise RuntimeError('[enforce fail at inline_container.cc:595] . unexpected pos 64 vs 0')
+
     monkeypatch.setattr(tool.torch, 'save', disk_full)
     dst = str(tmp_path / 'det.pth')
     assert tool.main([src, dst]) == 1
@@ -192,10 +203,14 @@ def test_missing_config(tool, tmp_path, capsys):
 
 def test_the_script_itself_exits_1_with_one_line(run_tool, tmp_path):
     (tmp_path / 'text.pdparams').write_text('hello')
-    result = run_tool([sys.executable, TOOL, str(tmp_path / 'text.pdparams'),
-                       str(tmp_path / 'out.pth')], timeout=300)
+    result = run_tool(
+        [sys.executable, TOOL,
+         str(tmp_path / 'text.pdparams'),
+         str(tmp_path / 'out.pth')],
+        timeout=300)
     assert result.returncode == 1
     assert 'Traceback' not in result.stderr
     assert result.stderr.splitlines() == [
         f"{ERROR_PREFIX}{tmp_path / 'text.pdparams'}: not a .pdparams file: it does not start "
-        "like a pickle of protocol 2-5 (first bytes b'he')"]
+        "like a pickle of protocol 2-5 (first bytes b'he')"
+    ]

@@ -24,11 +24,17 @@ def fake_python(tmp_path):
 
 
 def run_script(name, args, env_extra):
-    env = {k: v for k, v in os.environ.items()
-           if k not in ('NNODES', 'NODE_RANK', 'MASTER_ADDR', 'PORT', 'PYTHONPATH')}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ('NNODES', 'NODE_RANK', 'MASTER_ADDR', 'PORT', 'PYTHONPATH')
+    }
     env.update(env_extra)
-    return subprocess.run(['bash', osp.join(TOOLS, name), *args], env=env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(['bash', osp.join(TOOLS, name), *args],
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=60)
 
 
 def recorded_args(stdout):
@@ -59,24 +65,26 @@ def test_dist_train_defaults(fake_python):
                         {'PYTHON': fake_python})
     assert result.returncode == 0, result.stderr
     assert recorded_args(result.stdout) == [
-        '-m', 'torch.distributed.run', '--nnodes=1', '--node_rank=0',
-        '--master_addr=127.0.0.1', '--nproc_per_node=4', '--master_port=29500',
-        osp.join(TOOLS, 'train.py'), 'configs/pse_r50vd_icdar15.py', '--launcher', 'pytorch']
+        '-m', 'torch.distributed.run', '--nnodes=1', '--node_rank=0', '--master_addr=127.0.0.1',
+        '--nproc_per_node=4', '--master_port=29500',
+        osp.join(TOOLS, 'train.py'), 'configs/pse_r50vd_icdar15.py', '--launcher', 'pytorch'
+    ]
     # the repository root goes first on PYTHONPATH, as in MMOCR's script
-    pythonpath = [l for l in result.stdout.splitlines() if l.startswith('PYTHONPATH:')][0]
+    pythonpath = [line for line in result.stdout.splitlines() if line.startswith('PYTHONPATH:')][0]
     assert osp.realpath(pythonpath[len('PYTHONPATH:'):].split(':')[0]) == osp.realpath(REPO)
 
 
 def test_dist_train_multinode_env_and_extra_args(fake_python):
-    env = dict(PYTHON=fake_python, NNODES='2', NODE_RANK='1', MASTER_ADDR='10.1.2.3',
-               PORT='12345')
+    env = dict(PYTHON=fake_python, NNODES='2', NODE_RANK='1', MASTER_ADDR='10.1.2.3', PORT='12345')
     result = run_script('dist_train.sh',
                         ['cfg.py', '8', '--amp', '--cfg-options', 'train_cfg.max_epochs=3'], env)
     assert result.returncode == 0, result.stderr
     assert recorded_args(result.stdout) == [
         '-m', 'torch.distributed.run', '--nnodes=2', '--node_rank=1', '--master_addr=10.1.2.3',
-        '--nproc_per_node=8', '--master_port=12345', osp.join(TOOLS, 'train.py'), 'cfg.py',
-        '--launcher', 'pytorch', '--amp', '--cfg-options', 'train_cfg.max_epochs=3']
+        '--nproc_per_node=8', '--master_port=12345',
+        osp.join(TOOLS, 'train.py'), 'cfg.py', '--launcher', 'pytorch', '--amp', '--cfg-options',
+        'train_cfg.max_epochs=3'
+    ]
 
 
 def test_dist_test_forwards_checkpoint_and_options(fake_python):
@@ -85,15 +93,19 @@ def test_dist_test_forwards_checkpoint_and_options(fake_python):
     assert result.returncode == 0, result.stderr
     assert recorded_args(result.stdout) == [
         '-m', 'torch.distributed.run', '--nnodes=1', '--node_rank=0', '--master_addr=127.0.0.1',
-        '--nproc_per_node=2', '--master_port=29612', osp.join(TOOLS, 'test.py'), 'cfg.py',
-        'w/epoch_1.pth', '--launcher', 'pytorch', '--save-preds']
+        '--nproc_per_node=2', '--master_port=29612',
+        osp.join(TOOLS,
+                 'test.py'), 'cfg.py', 'w/epoch_1.pth', '--launcher', 'pytorch', '--save-preds'
+    ]
 
 
 def test_python_autodetects_setup_env_venv(tmp_path):
     """Without $PYTHON or an active venv, the venv made by .dev_scripts/setup_env.sh is used."""
     tag = subprocess.run(
         ['python3', '-c', 'import sys; print(f"py{sys.version_info[0]}{sys.version_info[1]}")'],
-        capture_output=True, text=True, check=True).stdout.strip()
+        capture_output=True,
+        text=True,
+        check=True).stdout.strip()
     fake_bin = tmp_path / f'venv-{tag}' / 'bin'
     fake_bin.mkdir(parents=True)
     fake = fake_bin / 'python'
@@ -101,11 +113,13 @@ def test_python_autodetects_setup_env_venv(tmp_path):
     fake.write_text('#!/usr/bin/env bash\nif [[ "$1" == "-c" ]]; then exit 0; fi\n'
                     'echo "VENV_PYTHON_USED"\n')
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
-    env = {k: v for k, v in os.environ.items()
-           if k not in ('PYTHON', 'VIRTUAL_ENV', 'MMPSE_VENV')}
+    env = {k: v for k, v in os.environ.items() if k not in ('PYTHON', 'VIRTUAL_ENV', 'MMPSE_VENV')}
     env['MMPSE_CACHE_ROOT'] = str(tmp_path)
-    result = subprocess.run(['bash', osp.join(TOOLS, 'dist_train.sh'), 'cfg.py', '1'], env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(['bash', osp.join(TOOLS, 'dist_train.sh'), 'cfg.py', '1'],
+                            env=env,
+                            capture_output=True,
+                            text=True,
+                            timeout=60)
     assert result.returncode == 0, result.stderr
     assert 'VENV_PYTHON_USED' in result.stdout
 
@@ -134,8 +148,13 @@ def test_slurm_too_few_arguments_print_usage(name, args, fake_srun):
 
 
 def test_slurm_train_builds_mmocr_srun_command(fake_srun):
-    env = dict(PYTHON='/venv/bin/python', PATH=f'{fake_srun}:/usr/bin:/bin', GPUS='16',
-               GPUS_PER_NODE='8', CPUS_PER_TASK='4', SRUN_ARGS='--quotatype=auto --exclusive')
+    env = dict(
+        PYTHON='/venv/bin/python',
+        PATH=f'{fake_srun}:/usr/bin:/bin',
+        GPUS='16',
+        GPUS_PER_NODE='8',
+        CPUS_PER_TASK='4',
+        SRUN_ARGS='--quotatype=auto --exclusive')
     result = run_script('slurm_train.sh',
                         ['gpu', 'pse', 'configs/pse_r50vd_icdar15.py', 'work_dirs/pse', '--amp'],
                         env)
@@ -143,9 +162,11 @@ def test_slurm_train_builds_mmocr_srun_command(fake_srun):
     assert recorded_args(result.stdout) == [
         '-p', 'gpu', '--job-name=pse', '--gres=gpu:8', '--ntasks=16', '--ntasks-per-node=8',
         '--cpus-per-task=4', '--kill-on-bad-exit=1', '--quotatype=auto', '--exclusive',
-        '/venv/bin/python', '-u', osp.join(TOOLS, 'train.py'), 'configs/pse_r50vd_icdar15.py',
-        '--work-dir=work_dirs/pse', '--launcher=slurm', '--amp']
-    pythonpath = [l for l in result.stdout.splitlines() if l.startswith('PYTHONPATH:')][0]
+        '/venv/bin/python', '-u',
+        osp.join(TOOLS, 'train.py'), 'configs/pse_r50vd_icdar15.py', '--work-dir=work_dirs/pse',
+        '--launcher=slurm', '--amp'
+    ]
+    pythonpath = [line for line in result.stdout.splitlines() if line.startswith('PYTHONPATH:')][0]
     assert osp.realpath(pythonpath[len('PYTHONPATH:'):].split(':')[0]) == osp.realpath(REPO)
 
 
@@ -155,5 +176,6 @@ def test_slurm_test_defaults_and_checkpoint(fake_srun):
     assert result.returncode == 0, result.stderr
     assert recorded_args(result.stdout) == [
         '-p', 'p', '--job-name=j', '--gres=gpu:8', '--ntasks=8', '--ntasks-per-node=8',
-        '--cpus-per-task=5', '--kill-on-bad-exit=1', 'py', '-u', osp.join(TOOLS, 'test.py'),
-        'cfg.py', 'w/best.pth', '--launcher=slurm', '--save-preds']
+        '--cpus-per-task=5', '--kill-on-bad-exit=1', 'py', '-u',
+        osp.join(TOOLS, 'test.py'), 'cfg.py', 'w/best.pth', '--launcher=slurm', '--save-preds'
+    ]

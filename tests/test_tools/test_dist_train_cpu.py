@@ -18,12 +18,15 @@ def test_two_process_gloo_training(tmp_path, write_tiny_config, run_tool, free_p
     work_dir.mkdir()
     # 8 images, batch 2 per process, 2 processes -> 2 iterations per epoch on each rank
     cfg = write_tiny_config(
-        work_dir, max_epochs=2, val_interval=2,
+        work_dir,
+        max_epochs=2,
+        val_interval=2,
         custom_hooks=[dict(type='RecordRankStepsHook', out_dir=str(probe_dir))])
-    result = run_tool(
-        ['bash', 'tools/dist_train.sh', cfg, '2', '--work-dir', str(work_dir),
-         '--cfg-options', 'default_hooks.checkpoint.interval=2'],
-        env_extra=dict(PORT=str(free_port), OMP_NUM_THREADS='1'))
+    result = run_tool([
+        'bash', 'tools/dist_train.sh', cfg, '2', '--work-dir',
+        str(work_dir), '--cfg-options', 'default_hooks.checkpoint.interval=2'
+    ],
+                      env_extra=dict(PORT=str(free_port), OMP_NUM_THREADS='1'))
     log = result.stdout + result.stderr
     assert result.returncode == 0, log[-4000:]
 

@@ -1,6 +1,6 @@
-"""tools/model_converters/export_onnx.py: one-line errors and exit code 1 on bad input. (The successful export
-of a trained model, its checks and its parity are tested in tests/test_apis, which export with
-this tool.)"""
+"""tools/model_converters/export_onnx.py: one-line errors and exit code 1 on bad input. (The
+successful export of a trained model, its checks and its parity are tested in tests/test_apis,
+which export with this tool.)"""
 import os.path as osp
 
 import pytest

@@ -19,15 +19,18 @@ def test_flagship_two_iterations_on_cpu(tmp_path, tiny_data_root, run_tool):
     torch.save(backbone_state, pretrained)
 
     work_dir = tmp_path / 'work'
-    data = [f'{split}_dataloader.dataset.data_root={tiny_data_root}'
-            for split in ('train', 'val', 'test')]
+    data = [
+        f'{split}_dataloader.dataset.data_root={tiny_data_root}'
+        for split in ('train', 'val', 'test')
+    ]
     result = run_tool([
         sys.executable, 'tools/train.py', 'configs/pse_r50vd_icdar15.py', '--work-dir',
         str(work_dir), '--cfg-options', *data, 'train_dataloader.batch_size=1',
         'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
         'train_dataloader.dataset.indices=2', 'train_cfg.max_epochs=1',
         'train_cfg.val_interval=100', 'default_hooks.checkpoint.interval=1',
-        f'model.backbone.init_cfg.checkpoint={pretrained}'])
+        f'model.backbone.init_cfg.checkpoint={pretrained}'
+    ])
     log = result.stdout + result.stderr
     assert result.returncode == 0, log[-4000:]
     assert 'mmpse_ext._C kernels: ' in log  # the environment report printed at start

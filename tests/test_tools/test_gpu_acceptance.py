@@ -1,5 +1,5 @@
-""".dev_scripts/gpu_acceptance.sh --dry-run: every stage of the GPU acceptance runs on the CPU (or says
-why it is skipped), so the script cannot rot between the rare runs on a lent GPU."""
+""".dev_scripts/gpu_acceptance.sh --dry-run: every stage of the GPU acceptance runs on the CPU
+(or says why it is skipped), so the script cannot rot between the rare runs on a lent GPU."""
 import json
 import os
 import os.path as osp
@@ -9,21 +9,31 @@ import sys
 import pytest
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-STAGES = ['environment', 'wheels', 'imgaug', 'build', 'op_check', 'collect_env',
-          'needs_cuda_tests', 'decode_bench', 'train_bench', 'infer_precision']
+STAGES = [
+    'environment', 'wheels', 'imgaug', 'build', 'op_check', 'collect_env', 'needs_cuda_tests',
+    'decode_bench', 'train_bench', 'infer_precision'
+]
 
 
 @pytest.mark.slow
 def test_dry_run_passes_every_stage_or_says_why_it_skips(tmp_path):
     out = tmp_path / 'out'
     env = dict(os.environ, PYTHON=sys.executable)
-    result = subprocess.run(['bash', '.dev_scripts/gpu_acceptance.sh', '--dry-run', '--out', str(out)],
-                            cwd=REPO, env=env, capture_output=True, text=True, timeout=1200)
+    result = subprocess.run(
+        ['bash', '.dev_scripts/gpu_acceptance.sh', '--dry-run', '--out',
+         str(out)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     summary = (out / 'summary.md').read_text()
     assert summary.startswith('# mmpse_ext GPU acceptance: dry run')
-    rows = {line.split('|')[1].strip(): line.split('|')[2].strip()
-            for line in summary.splitlines() if line.startswith('| ') and line.count('|') == 5}
+    rows = {
+        line.split('|')[1].strip(): line.split('|')[2].strip()
+        for line in summary.splitlines() if line.startswith('| ') and line.count('|') == 5
+    }
     for stage in STAGES:
         assert stage in rows, stage
     assert rows['wheels'] == rows['build'] == 'skipped'

@@ -18,11 +18,13 @@ def icdar_clockwise(quad):
     return np.sum((np.roll(x, -1) - x) * (np.roll(y, -1) + y)) <= 0
 
 
-@pytest.mark.parametrize('points', [
-    [[0, 0], [10, 0], [10, 5], [0, 5]],           # clockwise on screen already
-    [[0, 0], [0, 5], [10, 5], [10, 0]],           # counter-clockwise
-    [[2.4, 1.6], [12.5, 3.2], [11.6, 8.4], [1.5, 6.5]],
-])
+@pytest.mark.parametrize(
+    'points',
+    [
+        [[0, 0], [10, 0], [10, 5], [0, 5]],  # clockwise on screen already
+        [[0, 0], [0, 5], [10, 5], [10, 0]],  # counter-clockwise
+        [[2.4, 1.6], [12.5, 3.2], [11.6, 8.4], [1.5, 6.5]],
+    ])
 def test_quads_become_clockwise_integer_corners(infer, points):
     quad = infer.clockwise_quad(np.array(points, dtype=np.float32))
     assert quad.shape == (4, 2) and quad.dtype == np.int64
@@ -41,8 +43,10 @@ def test_polygon_reduced_to_min_area_rectangle(infer):
 
 def test_submission_files_keep_the_folder_structure(infer, tmp_path):
     assert infer.submission_path('out', 'img_1') == osp.join('out', 'submit', 'res_img_1.txt')
-    assert infer.submission_path('out', osp.join('a', 'b', 'img_1')) == osp.join(
-        'out', 'submit', 'a', 'b', 'res_img_1.txt')
+    assert infer.submission_path('out',
+                                 osp.join('a', 'b',
+                                          'img_1')) == osp.join('out', 'submit', 'a', 'b',
+                                                                'res_img_1.txt')
     square = np.array([[10, 10], [30, 10], [30, 20], [10, 20]], np.float32)
     for name in ('img_1', osp.join('sub', 'img_1')):
         infer.write_outputs(str(tmp_path), name, f'{name}.jpg', [square], np.array([0.9]))

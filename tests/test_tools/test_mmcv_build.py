@@ -2,8 +2,8 @@
 
 The installed mmcv (built by .dev_scripts/setup_env.sh) is compared bit for bit with the outputs a
 plain build of the same sdist gave on the same inputs (tests/data/mmcv_ops_plain_build.npz,
-written by .dev_scripts/mmcv_build/mmcv_op_outputs.py; docs/setup.md says how), and with torchvision's
-independent implementations where they exist.
+written by .dev_scripts/mmcv_build/mmcv_op_outputs.py; docs/setup.md says how), and with
+torchvision's independent implementations where they exist.
 """
 import importlib.util
 import os
@@ -39,8 +39,10 @@ def test_installed_mmcv_equals_the_plain_build(installed_outputs):
     assert str(plain['mmcv_version']) == mmcv.__version__
     recorded = sorted(k for k in plain.files if k != 'mmcv_version')
     assert recorded == sorted(installed_outputs)
-    different = [key for key in recorded
-                 if not np.array_equal(plain[key], installed_outputs[key], equal_nan=True)]
+    different = [
+        key for key in recorded
+        if not np.array_equal(plain[key], installed_outputs[key], equal_nan=True)
+    ]
     assert not different, f'mmcv ops differ from the plain build: {different}'
 
 
@@ -60,11 +62,14 @@ def test_roi_align_equals_torchvision():
     generator = torch.Generator().manual_seed(8)
     features = torch.randn(2, 5, 20, 24, generator=generator)
     corner = torch.rand(6, 2, generator=generator) * 60
-    rois = torch.cat([torch.tensor([[0.], [1.], [0.], [1.], [0.], [1.]]), corner,
-                      corner + torch.rand(6, 2, generator=generator) * 30 + 1], dim=1)
+    rois = torch.cat([
+        torch.tensor([[0.], [1.], [0.], [1.], [0.], [1.]]), corner,
+        corner + torch.rand(6, 2, generator=generator) * 30 + 1
+    ],
+                     dim=1)
     ours = roi_align(features, rois, (4, 3), 0.25, 2, 'avg', True)
-    reference = torchvision.ops.roi_align(features, rois, (4, 3), spatial_scale=0.25,
-                                          sampling_ratio=2, aligned=True)
+    reference = torchvision.ops.roi_align(
+        features, rois, (4, 3), spatial_scale=0.25, sampling_ratio=2, aligned=True)
     torch.testing.assert_close(ours, reference, rtol=1e-5, atol=1e-6)
 
 
@@ -76,12 +81,14 @@ def test_deform_conv_equals_torchvision():
     offset = torch.randn(2, 18, 10, 11, generator=generator) * 2
     mask = torch.rand(2, 9, 10, 11, generator=generator)
     reference = torchvision.ops.deform_conv2d(x, offset, weight, padding=1)
-    torch.testing.assert_close(deform_conv2d(x, offset, weight, 1, 1), reference,
-                               rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(
+        deform_conv2d(x, offset, weight, 1, 1), reference, rtol=1e-4, atol=1e-4)
     reference = torchvision.ops.deform_conv2d(x, offset, weight, padding=1, mask=mask)
     torch.testing.assert_close(
-        modulated_deform_conv2d(x, offset, mask, weight, None, 1, 1), reference,
-        rtol=1e-4, atol=1e-4)
+        modulated_deform_conv2d(x, offset, mask, weight, None, 1, 1),
+        reference,
+        rtol=1e-4,
+        atol=1e-4)
 
 
 @pytest.fixture
@@ -93,8 +100,8 @@ def fake_mmcv_tree(tmp_path):
         '#ifndef HELPER\n#define HELPER\n#include <vector>\n'
         'inline int helper_size() { return static_cast<int>(std::vector<int>(3).size()); }\n'
         '#endif\n')
-    (tmp_path / 'uses_helper.cpp').write_text(
-        '#include "pytorch_cpp_helper.hpp"\nint value() { return helper_size(); }\n')
+    (tmp_path / 'uses_helper.cpp'
+     ).write_text('#include "pytorch_cpp_helper.hpp"\nint value() { return helper_size(); }\n')
     # Defines the header's function itself: only builds without the forced include.
     (tmp_path / 'clashes.cpp').write_text('int helper_size() { return 4; }\n')
     return tmp_path, common
@@ -102,10 +109,18 @@ def fake_mmcv_tree(tmp_path):
 
 def run_wrapper(tree, common, unit):
     obj = tree / (unit + '.o')
-    cmd = ['bash', PCH_CXX, '-MMD', '-MF', str(obj) + '.d', '-O2', '-fPIC', f'-I{common}', '-c',
-           '-c', str(tree / unit), '-o', str(obj), '-std=c++17']
-    return subprocess.run(cmd, capture_output=True, text=True,
-                          env=dict(os.environ, MMPSE_REAL_CXX='g++'), timeout=120), obj
+    cmd = [
+        'bash', PCH_CXX, '-MMD', '-MF',
+        str(obj) + '.d', '-O2', '-fPIC', f'-I{common}', '-c', '-c',
+        str(tree / unit), '-o',
+        str(obj), '-std=c++17'
+    ]
+    return subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, MMPSE_REAL_CXX='g++'),
+        timeout=120), obj
 
 
 def test_pch_wrapper_precompiles_once_and_falls_back(fake_mmcv_tree):
@@ -125,8 +140,14 @@ def test_pch_wrapper_precompiles_once_and_falls_back(fake_mmcv_tree):
 
     # Links (no single source unit) pass straight through.
     lib = tree / 'lib.so'
-    link = subprocess.run(['bash', PCH_CXX, '-shared', str(tree / 'uses_helper.cpp.o'),
-                           str(obj), '-o', str(lib)], capture_output=True, text=True,
-                          env=dict(os.environ, MMPSE_REAL_CXX='g++'), timeout=120)
+    link = subprocess.run(
+        ['bash', PCH_CXX, '-shared',
+         str(tree / 'uses_helper.cpp.o'),
+         str(obj), '-o',
+         str(lib)],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, MMPSE_REAL_CXX='g++'),
+        timeout=120)
     assert link.returncode == 0, link.stderr
     assert lib.exists()

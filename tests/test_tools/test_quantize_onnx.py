@@ -25,10 +25,9 @@ def conv_model(path, quantized=False):
         nodes = [helper.make_node('Conv', ['images', 'w'], ['logits'], pads=[1, 1, 1, 1])]
         inits = [weight]
         out_type = TensorProto.FLOAT
-    graph = helper.make_graph(
-        nodes, 'g', [helper.make_tensor_value_info('images', TensorProto.FLOAT,
-                                                   ['N', 3, 'H', 'W'])],
-        [helper.make_tensor_value_info('logits', out_type, None)], inits)
+    graph = helper.make_graph(nodes, 'g', [
+        helper.make_tensor_value_info('images', TensorProto.FLOAT, ['N', 3, 'H', 'W'])
+    ], [helper.make_tensor_value_info('logits', out_type, None)], inits)
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid('', 17)]), path)
     return str(path)
 
@@ -44,10 +43,14 @@ def files(tmp_path):
     not_onnx = tmp_path / 'weights.onnx'
     not_onnx.write_bytes(b'\x00not a protobuf\xff' * 10)
     cv2.imwrite(str(tmp_path / 'calib.png'), np.full((64, 96, 3), 127, np.uint8))
-    return dict(float=conv_model(tmp_path / 'float.onnx'),
-                quantized=conv_model(tmp_path / 'int8.onnx', quantized=True),
-                not_onnx=str(not_onnx), empty=str(empty), unreadable=str(unreadable),
-                images=str(tmp_path / 'calib.png'), out=str(tmp_path / 'out.onnx'))
+    return dict(
+        float=conv_model(tmp_path / 'float.onnx'),
+        quantized=conv_model(tmp_path / 'int8.onnx', quantized=True),
+        not_onnx=str(not_onnx),
+        empty=str(empty),
+        unreadable=str(unreadable),
+        images=str(tmp_path / 'calib.png'),
+        out=str(tmp_path / 'out.onnx'))
 
 
 @pytest.mark.parametrize('case, expected', [

@@ -29,7 +29,8 @@ def test_resume_after_crash_matches_uninterrupted_run(tmp_path, write_tiny_confi
     crash_dir.mkdir()
     crash_at = 2 * ITERS_PER_EPOCH + 2
     crash_cfg = write_tiny_config(
-        crash_dir, max_epochs=MAX_EPOCHS,
+        crash_dir,
+        max_epochs=MAX_EPOCHS,
         custom_hooks=[dict(type='CrashAtIterHook', at_iter=crash_at)])
     result = run_tool([*TRAIN, crash_cfg, '--work-dir', str(crash_dir)])
     assert result.returncode == 17, result.stderr[-3000:]
@@ -58,14 +59,14 @@ def test_resume_after_crash_matches_uninterrupted_run(tmp_path, write_tiny_confi
     for key in ref_state:
         assert float(res_state[key]['step']) == float(ref_state[key]['step']) == 12
         for moment in ('exp_avg', 'exp_avg_sq'):
-            torch.testing.assert_close(res_state[key][moment], ref_state[key][moment],
-                                       rtol=1e-5, atol=1e-8)
+            torch.testing.assert_close(
+                res_state[key][moment], ref_state[key][moment], rtol=1e-5, atol=1e-8)
 
     # weights and BN statistics
     assert ref['state_dict'].keys() == resumed['state_dict'].keys()
     for name, value in ref['state_dict'].items():
-        torch.testing.assert_close(resumed['state_dict'][name], value, rtol=1e-5, atol=1e-7,
-                                   msg=lambda m: f'{name}: {m}')
+        torch.testing.assert_close(
+            resumed['state_dict'][name], value, rtol=1e-5, atol=1e-7, msg=lambda m: f'{name}: {m}')
 
     # and the crash really cost work: the resumed run re-did epoch 3 (it did not start over)
     assert 'Epoch(train)   [1]' not in log and 'Epoch(train) [1]' not in log

@@ -22,9 +22,14 @@ def _metrics(stdout, label):
 @pytest.mark.slow
 def test_short_curved_demo_reports_both_protocols_and_draws(tmp_path, run_tool):
     work_dir, data_root = tmp_path / 'demo', tmp_path / 'data'
-    env = dict(SKIP_SETUP='1', WORK_DIR=str(work_dir), DATA_ROOT=str(data_root),
-               DATA_ARGS='--num-train 8 --num-test 3 --size 200 260', MIN_HMEAN='1.01')
-    result = run_tool(['bash', '.dev_scripts/run_curved_demo.sh', *SHORT], timeout=900,
+    env = dict(
+        SKIP_SETUP='1',
+        WORK_DIR=str(work_dir),
+        DATA_ROOT=str(data_root),
+        DATA_ARGS='--num-train 8 --num-test 3 --size 200 260',
+        MIN_HMEAN='1.01')
+    result = run_tool(['bash', '.dev_scripts/run_curved_demo.sh', *SHORT],
+                      timeout=900,
                       env_extra=env)
     # the one-epoch model is far below any gate: the run reports, then fails on MIN_HMEAN
     assert result.returncode != 0
@@ -34,8 +39,7 @@ def test_short_curved_demo_reports_both_protocols_and_draws(tmp_path, run_tool):
         precision, recall, hmean = _metrics(result.stdout, label)
         assert 0.0 <= hmean <= 1.0
         if precision + recall:
-            assert hmean == pytest.approx(2 * precision * recall / (precision + recall),
-                                          abs=1e-3)
+            assert hmean == pytest.approx(2 * precision * recall / (precision + recall), abs=1e-3)
     test_images = glob.glob(osp.join(data_root, 'Images', 'Test', '*.jpg'))
     assert len(test_images) == 3
     assert len(glob.glob(osp.join(work_dir, 'vis', '*.jpg'))) == 3

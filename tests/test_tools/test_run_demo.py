@@ -12,9 +12,10 @@ import pytest
 @pytest.mark.slow
 def test_demo_trains_to_promised_hmean_and_draws_predictions(tmp_path, run_tool):
     work_dir, data_root = tmp_path / 'demo', tmp_path / 'data'
-    result = run_tool(
-        ['bash', '.dev_scripts/run_demo.sh'], timeout=1800,
-        env_extra=dict(SKIP_SETUP='1', WORK_DIR=str(work_dir), DATA_ROOT=str(data_root)))
+    result = run_tool(['bash', '.dev_scripts/run_demo.sh'],
+                      timeout=1800,
+                      env_extra=dict(
+                          SKIP_SETUP='1', WORK_DIR=str(work_dir), DATA_ROOT=str(data_root)))
     log = result.stdout + result.stderr
     assert result.returncode == 0, log[-4000:]
 

@@ -48,7 +48,8 @@ def test_save_preds_appends_dump_results(test_tool, files):
     cfg = build(test_tool, *files, '--work-dir', '/tmp/wd', '--save-preds')
     assert cfg.test_evaluator == [
         dict(type='mmpse_ext.ICDAR2015HmeanMetric'),
-        dict(type='DumpResults', out_file_path='/tmp/wd/epoch_5.pth_predictions.pkl')]
+        dict(type='DumpResults', out_file_path='/tmp/wd/epoch_5.pth_predictions.pkl')
+    ]
 
 
 def test_show_dir_enables_visualization(test_tool, files):
@@ -72,9 +73,10 @@ def test_show_and_show_dir_exclusive(test_tool, files):
 
 def test_show_dir_needs_visualization_hook(test_tool, files, tmp_path):
     cfg = tmp_path / 'no_hook.py'
-    cfg.write_text(CONFIG_TEXT.replace(
-        "default_hooks = dict(visualization=dict(type='VisualizationHook', enable=False))",
-        'default_hooks = dict()'))
+    cfg.write_text(
+        CONFIG_TEXT.replace(
+            "default_hooks = dict(visualization=dict(type='VisualizationHook', enable=False))",
+            'default_hooks = dict()'))
     with pytest.raises(RuntimeError, match='default_hooks.visualization'):
         build(test_tool, str(cfg), files[1], '--show-dir', '/tmp/vis')
 

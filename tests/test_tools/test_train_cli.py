@@ -64,8 +64,9 @@ def test_mmengine_amp_in_a_config_trains_with_amp_on_cpu(train_tool, tmp_path, m
     messages = []
     monkeypatch.setattr(device_fallbacks, 'print_log', lambda msg, **kw: messages.append(msg))
     path = tmp_path / 'amp_cfg.py'
-    path.write_text(CONFIG_TEXT.replace(
-        "type='OptimWrapper'", "type='AmpOptimWrapper', loss_scale=dict(init_scale=1024.0)"))
+    path.write_text(
+        CONFIG_TEXT.replace("type='OptimWrapper'",
+                            "type='AmpOptimWrapper', loss_scale=dict(init_scale=1024.0)"))
     cfg = build(train_tool, str(path))
     assert cfg.optim_wrapper.type == 'mmpse_ext.DeviceAgnosticAmpOptimWrapper'
     assert cfg.optim_wrapper.loss_scale == dict(init_scale=1024.0)

@@ -35,8 +35,10 @@ def trained(tmp_path_factory, write_tiny_config, run_tool):
     work_dir, train log)."""
     work_dir = tmp_path_factory.mktemp('e2e_train')
     cfg = write_tiny_config(work_dir, max_epochs=EPOCHS, val_interval=EPOCHS)
-    result = run_tool([sys.executable, 'tools/train.py', cfg, '--work-dir', str(work_dir),
-                       '--cfg-options', f'param_scheduler.0.milestones=[{EPOCHS - 2}]'])
+    result = run_tool([
+        sys.executable, 'tools/train.py', cfg, '--work-dir',
+        str(work_dir), '--cfg-options', f'param_scheduler.0.milestones=[{EPOCHS - 2}]'
+    ])
     log = result.stdout + result.stderr
     assert result.returncode == 0, log[-4000:]
     return cfg, work_dir, log
@@ -60,8 +62,11 @@ def test_tool_run(eval_config, checkpoint, tmp_path_factory, run_tool):
     """tools/test.py with --save-preds and --show-dir: (log, work dir, show dir)."""
     cfg = eval_config
     out_dir, show_dir = tmp_path_factory.mktemp('test'), tmp_path_factory.mktemp('show')
-    result = run_tool([sys.executable, 'tools/test.py', cfg, checkpoint, '--work-dir',
-                       str(out_dir), '--save-preds', '--show-dir', str(show_dir)])
+    result = run_tool([
+        sys.executable, 'tools/test.py', cfg, checkpoint, '--work-dir',
+        str(out_dir), '--save-preds', '--show-dir',
+        str(show_dir)
+    ])
     log = result.stdout + result.stderr
     assert result.returncode == 0, log[-4000:]
     return log, out_dir, show_dir
@@ -71,9 +76,12 @@ def test_tool_run(eval_config, checkpoint, tmp_path_factory, run_tool):
 def infer_flat_run(eval_config, checkpoint, tmp_path_factory, run_tool, tiny_data_root):
     """tools/infer.py on the test images folder, as .dev_scripts/run_demo.sh runs it."""
     out_dir = tmp_path_factory.mktemp('infer')
-    result = run_tool([sys.executable, 'tools/infer.py',
-                       osp.join(tiny_data_root, 'ch4_test_images'), '--config', eval_config,
-                       '--checkpoint', checkpoint, '--out-dir', str(out_dir)])
+    result = run_tool([
+        sys.executable, 'tools/infer.py',
+        osp.join(tiny_data_root, 'ch4_test_images'), '--config', eval_config, '--checkpoint',
+        checkpoint, '--out-dir',
+        str(out_dir)
+    ])
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     return result.stdout, out_dir
 
@@ -89,8 +97,9 @@ def test_train_validates_and_saves(trained):
     losses = [float(v) for v in re.findall(r' loss: ([\d.e+-]+|nan)', log)]
     assert len(losses) == EPOCHS * ITERATIONS_PER_EPOCH and all(np.isfinite(losses))
     # and went down: the last epoch's mean is well below the first's
-    first, last = (np.mean(losses[i:i + ITERATIONS_PER_EPOCH])
-                   for i in (0, len(losses) - ITERATIONS_PER_EPOCH))
+    first, last = (
+        np.mean(losses[i:i + ITERATIONS_PER_EPOCH])
+        for i in (0, len(losses) - ITERATIONS_PER_EPOCH))
     assert last < 0.8 * first, (first, last)
 
 
@@ -122,8 +131,10 @@ def read_gt(path):
 
 def read_submission(path):
     with open(path) as f:
-        return [Polygon(np.array([int(v) for v in line.split(',')]).reshape(4, 2))
-                for line in f.read().splitlines() if line]
+        return [
+            Polygon(np.array([int(v) for v in line.split(',')]).reshape(4, 2))
+            for line in f.read().splitlines() if line
+        ]
 
 
 def official_counts(gt_dir, submit_dir):
@@ -139,7 +150,8 @@ def official_counts(gt_dir, submit_dir):
         det_cared = []
         for det in dets:
             share = max((det.intersection(gt).area / det.area
-                         for gt, dont_care in gts if dont_care and det.area > 0), default=0.0)
+                         for gt, dont_care in gts if dont_care and det.area > 0),
+                        default=0.0)
             det_cared.append(share <= 0.5)
         gt_used, det_used = [False] * len(gts), [False] * len(dets)
         for g, (gt, dont_care) in enumerate(gts):
@@ -163,8 +175,8 @@ def test_infer_submission_scores_what_the_test_tool_reported(test_tool_run, infe
     (precision, recall, hmean), = [tuple(map(float, m)) for m in METRIC_LINE.findall(log)]
     (tool_counts, ) = [tuple(map(int, m)) for m in COUNTS_LINE.findall(log)]
     stdout, out_dir = infer_flat_run
-    counts = official_counts(osp.join(tiny_data_root, 'Challenge4_Test_Task1_GT'),
-                             str(out_dir / 'submit'))
+    counts = official_counts(
+        osp.join(tiny_data_root, 'Challenge4_Test_Task1_GT'), str(out_dir / 'submit'))
     assert counts == tool_counts
     matched, num_gt, num_det = counts
     assert matched > 0 and hmean > 0  # trained beyond chance: the comparison compared matches
@@ -175,8 +187,8 @@ def test_infer_submission_scores_what_the_test_tool_reported(test_tool_run, infe
 
 
 def num_det_total(out_dir):
-    return sum(len(json.load(open(p))['polygons'])
-               for p in glob.glob(str(out_dir / 'preds' / '*.json')))
+    return sum(
+        len(json.load(open(p))['polygons']) for p in glob.glob(str(out_dir / 'preds' / '*.json')))
 
 
 @pytest.mark.slow
@@ -194,16 +206,16 @@ def test_infer_outputs_per_image(infer_flat_run, tiny_data_root):
             lines = [line for line in f.read().splitlines() if line]
         assert len(lines) == len(pred['polygons'])
         for line in lines:
-            assert len(line.split(',')) == 8 and all(re.fullmatch(r'-?\d+', v)
-                                                     for v in line.split(','))
+            assert len(line.split(',')) == 8 and all(
+                re.fullmatch(r'-?\d+', v) for v in line.split(','))
         vis = cv2.imread(str(out_dir / 'vis' / f'{name}.jpg'))
         original = cv2.imread(osp.join(images, f'{name}.jpg'))
         assert vis is not None and vis.shape == original.shape
 
 
 @pytest.mark.slow
-def test_infer_keeps_nested_duplicate_names_apart(eval_config, checkpoint, infer_flat_run,
-                                                  tmp_path, run_tool, tiny_data_root):
+def test_infer_keeps_nested_duplicate_names_apart(eval_config, checkpoint, infer_flat_run, tmp_path,
+                                                  run_tool, tiny_data_root):
     """a/img_1.jpg and b/c/img_1.jpg are different images: each gets its own outputs, equal to
     those of the image in the flat run; batches of 2 change nothing."""
     _, flat_dir = infer_flat_run
@@ -214,9 +226,11 @@ def test_infer_keeps_nested_duplicate_names_apart(eval_config, checkpoint, infer
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(osp.join(images, f'{original}.jpg'), target)
     out_dir = tmp_path / 'out'
-    result = run_tool([sys.executable, 'tools/infer.py', str(tmp_path / 'in'), '--config',
-                       eval_config, '--checkpoint', checkpoint, '--out-dir', str(out_dir),
-                       '--batch-size', '2'])
+    result = run_tool([
+        sys.executable, 'tools/infer.py',
+        str(tmp_path / 'in'), '--config', eval_config, '--checkpoint', checkpoint, '--out-dir',
+        str(out_dir), '--batch-size', '2'
+    ])
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     for name, original in sources.items():
         with open(out_dir / 'preds' / f'{name}.json') as f:
@@ -226,8 +240,9 @@ def test_infer_keeps_nested_duplicate_names_apart(eval_config, checkpoint, infer
         assert nested['img_path'] == str(tmp_path / 'in' / f'{name}.jpg')
         assert (nested['polygons'], nested['scores']) == (flat['polygons'], flat['scores'])
         folder, stem = osp.split(name)
-        assert (out_dir / 'submit' / folder / f'res_{stem}.txt').read_text() == (
-            flat_dir / 'submit' / f'res_{original}.txt').read_text()
+        assert (out_dir / 'submit' / folder /
+                f'res_{stem}.txt').read_text() == (flat_dir / 'submit' /
+                                                   f'res_{original}.txt').read_text()
         assert (out_dir / 'vis' / f'{name}.jpg').is_file()
 
 
@@ -235,12 +250,14 @@ def test_infer_keeps_nested_duplicate_names_apart(eval_config, checkpoint, infer
 def test_dist_test_two_processes_matches_single_process(trained, checkpoint, tmp_path, run_tool,
                                                         free_port):
     cfg = trained[0]
-    single = run_tool([sys.executable, 'tools/test.py', cfg, checkpoint,
-                       '--work-dir', str(tmp_path / 'single')])
+    single = run_tool(
+        [sys.executable, 'tools/test.py', cfg, checkpoint, '--work-dir',
+         str(tmp_path / 'single')])
     assert single.returncode == 0, (single.stdout + single.stderr)[-4000:]
-    dist = run_tool(['bash', 'tools/dist_test.sh', cfg, checkpoint, '2',
-                     '--work-dir', str(tmp_path / 'dist')],
-                    env_extra=dict(PORT=str(free_port), OMP_NUM_THREADS='1'))
+    dist = run_tool(
+        ['bash', 'tools/dist_test.sh', cfg, checkpoint, '2', '--work-dir',
+         str(tmp_path / 'dist')],
+        env_extra=dict(PORT=str(free_port), OMP_NUM_THREADS='1'))
     log = dist.stdout + dist.stderr
     assert dist.returncode == 0, log[-4000:]
     assert 'using the gloo backend instead of nccl' in log

@@ -16,8 +16,8 @@ STAGE_WIDTH = [64, 128, 256, 512]
 
 
 def _conv_bn(state, rng, name, out_ch, in_ch, k, conv='_conv', bn='_batch_norm'):
-    state[f'{name}.{conv}.weight'] = rng.normal(
-        0, math.sqrt(2.0 / (in_ch * k * k)), (out_ch, in_ch, k, k)).astype(np.float32)
+    state[f'{name}.{conv}.weight'] = rng.normal(0, math.sqrt(2.0 / (in_ch * k * k)),
+                                                (out_ch, in_ch, k, k)).astype(np.float32)
     state[f'{name}.{bn}.weight'] = rng.uniform(0.5, 1.5, out_ch).astype(np.float32)
     state[f'{name}.{bn}.bias'] = rng.normal(0, 0.2, out_ch).astype(np.float32)
     state[f'{name}.{bn}._mean'] = rng.normal(0, 0.2, out_ch).astype(np.float32)

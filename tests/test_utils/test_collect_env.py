@@ -43,10 +43,13 @@ def test_build_record_matches_the_loaded_extension():
 
 
 def test_cuda_arch_flags_are_named_like_nvcc_targets():
-    flags = ['-gencode=arch=compute_80,code=sm_80', '-gencode=arch=compute_90,code=compute_90',
-             '-gencode=arch=compute_90a,code=[sm_90a,compute_90a]']
-    assert build_info.cuda_archs(flags) == ['sm_80', 'compute_90 (PTX)', 'sm_90a',
-                                            'compute_90a (PTX)']
+    flags = [
+        '-gencode=arch=compute_80,code=sm_80', '-gencode=arch=compute_90,code=compute_90',
+        '-gencode=arch=compute_90a,code=[sm_90a,compute_90a]'
+    ]
+    assert build_info.cuda_archs(flags) == [
+        'sm_80', 'compute_90 (PTX)', 'sm_90a', 'compute_90a (PTX)'
+    ]
 
 
 def test_format_is_one_line_per_entry():
@@ -55,8 +58,11 @@ def test_format_is_one_line_per_entry():
 
 
 def test_runs_as_a_script():
-    result = subprocess.run([sys.executable, 'tools/analysis_tools/collect_env.py'], cwd=REPO,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run([sys.executable, 'tools/analysis_tools/collect_env.py'],
+                            cwd=REPO,
+                            capture_output=True,
+                            text=True,
+                            timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert f'MMOCR: {mmocr.__version__}' in result.stdout
     assert 'mmpse_ext._C kernels: ' in result.stdout

@@ -16,11 +16,10 @@ import torch
 import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
+from paddle_named_weights import DEPTH, paddle_det_r50_vd_pse, paddle_resnet50_vd, write_pdparams
 
 from mmpse_ext.utils.paddle_weights import (ConversionError, PdparamsError, convert_state_dict,
-                                             detect_kind, load_pdparams, map_paddle_name)
-from paddle_named_weights import (DEPTH, paddle_det_r50_vd_pse, paddle_resnet50_vd,
-                                  write_pdparams)
+                                            detect_kind, load_pdparams, map_paddle_name)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODEL_CONFIG = os.path.join(REPO, 'configs', '_base_', 'models', 'pse_r50vd_fpn.py')
@@ -32,15 +31,27 @@ def _t(state, name):
     return torch.from_numpy(state[name])
 
 
-def ref_conv_bn(x, state, name, stride=1, act=True, vd=False, conv='_conv', bn='_batch_norm',
+def ref_conv_bn(x,
+                state,
+                name,
+                stride=1,
+                act=True,
+                vd=False,
+                conv='_conv',
+                bn='_batch_norm',
                 bias=None):
     if vd:  # Paddle AvgPool2D(2, 2, ceil_mode=True), exclusive (padding not counted)
         x = F.avg_pool2d(x, 2, 2, ceil_mode=True, count_include_pad=False)
     weight = _t(state, f'{name}.{conv}.weight')
     x = F.conv2d(x, weight, bias, stride=stride, padding=(weight.shape[-1] - 1) // 2)
-    x = F.batch_norm(x, _t(state, f'{name}.{bn}._mean'), _t(state, f'{name}.{bn}._variance'),
-                     _t(state, f'{name}.{bn}.weight'), _t(state, f'{name}.{bn}.bias'),
-                     training=False, eps=BN_EPS)
+    x = F.batch_norm(
+        x,
+        _t(state, f'{name}.{bn}._mean'),
+        _t(state, f'{name}.{bn}._variance'),
+        _t(state, f'{name}.{bn}.weight'),
+        _t(state, f'{name}.{bn}.bias'),
+        training=False,
+        eps=BN_EPS)
     return F.relu(x) if act else x
 
 
@@ -56,8 +67,7 @@ def ref_resnet50_vd(x, state, prefix=''):
             y = ref_conv_bn(x, state, f'{name}.conv0')
             y = ref_conv_bn(y, state, f'{name}.conv1', stride=2 if block == 0 and stage else 1)
             y = ref_conv_bn(y, state, f'{name}.conv2', act=False)
-            short = x if block else ref_conv_bn(x, state, f'{name}.short', act=False,
-                                                vd=stage != 0)
+            short = x if block else ref_conv_bn(x, state, f'{name}.short', act=False, vd=stage != 0)
             x = F.relu(short + y)
         outs.append(x)
     return outs
@@ -77,15 +87,16 @@ def ref_det_r50_vd_pse(x, state):
     p3 = cbr(up(p4, 2) + cbr(f3, 'latlayer2_'), 'smooth2_')
     p2 = cbr(up(p3, 2) + cbr(f2, 'latlayer3_'), 'smooth3_')
     fuse = torch.cat([p2, up(p3, 2), up(p4, 4), up(p5, 8)], dim=1)
-    out = ref_conv_bn(fuse, state, 'head', conv='conv1', bn='bn1',
-                      bias=_t(state, 'head.conv1.bias'))
+    out = ref_conv_bn(
+        fuse, state, 'head', conv='conv1', bn='bn1', bias=_t(state, 'head.conv1.bias'))
     return F.conv2d(out, _t(state, 'head.conv2.weight'), _t(state, 'head.conv2.bias'))
 
 
 # ---- helpers ----------------------------------------------------------------------------------
 def _build_model():
-    import mmpse_ext  # noqa: F401
     from mmocr.registry import MODELS
+
+    import mmpse_ext  # noqa: F401
     init_default_scope('mmocr')
     return MODELS.build(Config.fromfile(MODEL_CONFIG).model)
 
@@ -198,8 +209,8 @@ def test_name_mapping_of_the_easy_to_get_wrong_layers():
         'neck.smooth_convs.0.bn.running_mean'
     assert map_paddle_name('head.bn1._variance', 'detector')[0] == 'det_head.fuse_bn.running_var'
     assert map_paddle_name('head.conv2.bias', 'detector')[0] == 'det_head.out_conv.bias'
-    assert map_paddle_name('out.weight', 'backbone') == (
-        None, 'ImageNet classifier, not part of the detector')
+    assert map_paddle_name('out.weight',
+                           'backbone') == (None, 'ImageNet classifier, not part of the detector')
     assert map_paddle_name('head.conv3.weight', 'detector') == (None, None)
 
 
@@ -241,8 +252,11 @@ def test_conversion_error_is_one_line_and_its_report_names_every_problem(model):
     assert report.wrong_dtype == ['conv1_1._batch_norm._mean (uint16)']
     # every target of stage 4 is listed (BN counters are synthesised, not missing), and the
     # BN mean that was refused for its dtype is missing too
-    expected_missing = {name for name in _shapes(model.backbone)
-                        if name.startswith('layer4.') and not name.endswith('batches_tracked')}
+    expected_missing = {
+        name
+        for name in _shapes(model.backbone)
+        if name.startswith('layer4.') and not name.endswith('batches_tracked')
+    }
     assert set(report.missing) == expected_missing | {'stem.1.running_mean'}
     assert f'{len(expected_missing) + 1} target(s) not filled' in message
 
@@ -254,7 +268,7 @@ class _RunsCodeWhenUnpickled:
         self.path = path
 
     def __reduce__(self):
-        return os.mkdir, (self.path,)
+        return os.mkdir, (self.path, )
 
 
 class _CallsGlobal:
@@ -267,9 +281,11 @@ class _CallsGlobal:
 
 
 def test_load_pdparams_reads_what_paddle_save_writes(tmp_path):
-    arrays = {'x.weight': np.arange(6, dtype=np.float32).reshape(2, 3),
-              'x.bias': np.asfortranarray(np.arange(6, dtype=np.float16).reshape(3, 2)),
-              'y._mean': np.float64([0.25, -1.5])}
+    arrays = {
+        'x.weight': np.arange(6, dtype=np.float32).reshape(2, 3),
+        'x.bias': np.asfortranarray(np.arange(6, dtype=np.float16).reshape(3, 2)),
+        'y._mean': np.float64([0.25, -1.5])
+    }
     for protocol in (2, 3, 4, 5):
         write_pdparams(tmp_path / f'p{protocol}.pdparams', arrays, protocol=protocol)
         loaded = load_pdparams(str(tmp_path / f'p{protocol}.pdparams'))
@@ -281,8 +297,8 @@ def test_load_pdparams_reads_what_paddle_save_writes(tmp_path):
     # numpy._core.multiarray; protocol 2 writes the name as text, so both can be written here.
     data = pickle.dumps(arrays, protocol=2)
     for spelling in (b'numpy.core.multiarray', b'numpy._core.multiarray'):
-        other = data.replace(b'numpy.core.multiarray', spelling).replace(
-            b'numpy._core.multiarray', spelling)
+        other = data.replace(b'numpy.core.multiarray',
+                             spelling).replace(b'numpy._core.multiarray', spelling)
         (tmp_path / 'spelled.pdparams').write_bytes(other)
         np.testing.assert_array_equal(
             load_pdparams(str(tmp_path / 'spelled.pdparams'))['y._mean'], arrays['y._mean'])
@@ -292,10 +308,15 @@ def test_load_pdparams_refuses_a_pickle_that_would_run_code(tmp_path):
     marker = tmp_path / 'created_by_the_pickle'
     path = tmp_path / 'evil.pdparams'
     with open(path, 'wb') as f:
-        pickle.dump({'x.weight': np.ones(2, np.float32), 'y': _RunsCodeWhenUnpickled(str(marker))},
-                    f, protocol=4)
-    with pytest.raises(PdparamsError, match=r'evil\.pdparams: refused: the pickle refers to '
-                                            r'(posix|nt)\.mkdir'):
+        pickle.dump({
+            'x.weight': np.ones(2, np.float32),
+            'y': _RunsCodeWhenUnpickled(str(marker))
+        },
+                    f,
+                    protocol=4)
+    with pytest.raises(
+            PdparamsError, match=r'evil\.pdparams: refused: the pickle refers to '
+            r'(posix|nt)\.mkdir'):
         load_pdparams(str(path))
     assert not marker.exists()
     with open(path, 'rb') as f:  # the payload is real: a plain unpickler runs it
@@ -303,7 +324,7 @@ def test_load_pdparams_refuses_a_pickle_that_would_run_code(tmp_path):
     assert marker.is_dir()
 
     # protocol 2 writes Python 2 module names (__builtin__)
-    for function, args, pattern in ((eval, ('1 + 1',), r'refers to __builtin__\.eval'),
+    for function, args, pattern in ((eval, ('1 + 1', ), r'refers to __builtin__\.eval'),
                                     (codecs.encode, ('abc', 'rot13'),
                                      r"refers to _codecs\.encode with the codec 'rot13'")):
         with open(path, 'wb') as f:
@@ -323,22 +344,33 @@ def _write(path, content):
 GOOD_PICKLE = pickle.dumps({'x.weight': np.ones((4, 4), np.float32)}, protocol=4)
 
 
-@pytest.mark.parametrize('content, problem', [
-    (b'', 'empty file (0 bytes)'),
-    (b'hello, world\n', 'not a .pdparams file: it does not start like a pickle'),
-    (b'\x80', 'truncated (1 bytes)'),
-    (GOOD_PICKLE[:len(GOOD_PICKLE) // 2], 'truncated'),
-    (GOOD_PICKLE[:-1], 'truncated'),
-    (b'PK\x03\x04' + bytes(60), 'looks like a zip archive (a PyTorch checkpoint?)'),
-    (b'\x80\x04\x95\x05\x00\x00\x00\x00\x00\x00\x00\xff\xff\xff\xff.', 'corrupt pickle'),
-    ([1, 2], 'expected a pickled dict of name -> ndarray, got list'),
-    ({}, 'holds no arrays'),
-    ({'x': 'not an array'}, "entry 'x' is of type str, not an array"),
-    ({3: np.ones(2)}, 'entry 3 has a name of type int, expected str'),
-    ({'state_dict': {'x': np.ones(2)}},
-     "entry 'state_dict' is of type dict, not an array (a nested checkpoint?)"),
-], ids=['empty', 'text', 'one-byte', 'half', 'no-stop', 'zip', 'corrupt', 'list', 'no-arrays',
-        'str-value', 'int-name', 'nested'])
+@pytest.mark.parametrize(
+    'content, problem', [
+        (b'', 'empty file (0 bytes)'),
+        (b'hello, world\n', 'not a .pdparams file: it does not start like a pickle'),
+        (b'\x80', 'truncated (1 bytes)'),
+        (GOOD_PICKLE[:len(GOOD_PICKLE) // 2], 'truncated'),
+        (GOOD_PICKLE[:-1], 'truncated'),
+        (b'PK\x03\x04' + bytes(60), 'looks like a zip archive (a PyTorch checkpoint?)'),
+        (b'\x80\x04\x95\x05\x00\x00\x00\x00\x00\x00\x00\xff\xff\xff\xff.', 'corrupt pickle'),
+        ([1, 2], 'expected a pickled dict of name -> ndarray, got list'),
+        ({}, 'holds no arrays'),
+        ({
+            'x': 'not an array'
+        }, "entry 'x' is of type str, not an array"),
+        ({
+            3: np.ones(2)
+        }, 'entry 3 has a name of type int, expected str'),
+        ({
+            'state_dict': {
+                'x': np.ones(2)
+            }
+        }, "entry 'state_dict' is of type dict, not an array (a nested checkpoint?)"),
+    ],
+    ids=[
+        'empty', 'text', 'one-byte', 'half', 'no-stop', 'zip', 'corrupt', 'list', 'no-arrays',
+        'str-value', 'int-name', 'nested'
+    ])
 def test_load_pdparams_names_the_file_and_the_problem_in_one_line(tmp_path, content, problem):
     path = tmp_path / 'bad.pdparams'
     _write(path, content)

@@ -38,8 +38,8 @@ def make_samples(num_images: int, words_per_image: int, seed: int) -> list:
             gts.append((corners + centre).reshape(-1).astype(np.float32))
             for _ in range(int(rng.choice([0, 1, 1, 1, 2]))):
                 jitter = rng.normal(0, 0.05 * h, (4, 2)) + rng.normal(0, 0.1 * h, 2)
-                preds.append((corners * rng.uniform(0.85, 1.2) + centre + jitter)
-                             .reshape(-1).astype(np.float32))
+                preds.append((corners * rng.uniform(0.85, 1.2) + centre +
+                              jitter).reshape(-1).astype(np.float32))
         for _ in range(int(rng.integers(0, 3))):  # false positives
             x, y, w, h = *rng.uniform([0, 0], [1280, 720]), *rng.uniform([20, 10], [200, 40])
             preds.append(np.array([x, y, x + w, y, x + w, y + h, x, y + h], np.float32))

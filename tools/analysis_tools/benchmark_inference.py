@@ -80,17 +80,20 @@ def realistic_logits(image, polygons, ignored, num_kernels: int) -> torch.Tensor
     targets = PSETargets(kernel_num=num_kernels)(
         dict(img=image, gt_polygons=list(polygons), gt_ignored=ignored.copy()))
     kernels = targets['gt_kernels'].astype(np.float32)
-    coverage = np.stack([
-        cv2.resize(k, (WIDTH // 4, HEIGHT // 4), interpolation=cv2.INTER_AREA) for k in kernels
-    ])
+    coverage = np.stack(
+        [cv2.resize(k, (WIDTH // 4, HEIGHT // 4), interpolation=cv2.INTER_AREA) for k in kernels])
     return torch.from_numpy(2 * LOGIT_MAGNITUDE * (coverage - 0.5))[None].contiguous()
 
 
 def text_det_sample(img_path='benchmark'):
     from mmocr.structures import TextDetDataSample
     sample = TextDetDataSample()
-    sample.set_metainfo(dict(img_path=img_path, img_shape=(HEIGHT, WIDTH),
-                             ori_shape=(HEIGHT, WIDTH), scale_factor=(1.0, 1.0)))
+    sample.set_metainfo(
+        dict(
+            img_path=img_path,
+            img_shape=(HEIGHT, WIDTH),
+            ori_shape=(HEIGHT, WIDTH),
+            scale_factor=(1.0, 1.0)))
     return sample
 
 
@@ -125,8 +128,8 @@ def build_models(onnx_dir: str, calib_dir: str):
     start = time.perf_counter()
     quantize_onnx(OUR_CONFIG, onnx_file, int8_file, [calib_dir], max_images=2)
     print(f'quantized it to int8 in {time.perf_counter() - start:.0f} s')
-    mmocr_cfg = Config.fromfile(osp.join(osp.dirname(mmocr.__file__), '.mim', 'configs',
-                                         MMOCR_CONFIG))
+    mmocr_cfg = Config.fromfile(
+        osp.join(osp.dirname(mmocr.__file__), '.mim', 'configs', MMOCR_CONFIG))
     theirs = MODELS.build(mmocr_cfg.model).eval()
     return network, ours.det_head.postprocessor, onnx_file, int8_file, theirs
 
@@ -144,10 +147,11 @@ def main(argv=None) -> int:
             cv2.imwrite(osp.join(calib_dir, f'{index}.png'), image)
         network, our_post, onnx_file, int8_file, theirs = build_models(onnx_dir, calib_dir)
         bf16_backend = TorchLogitsBackend(copy.deepcopy(network), 'cpu', precision='bf16')
-        num_kernels = theirs.det_head.out_conv.out_channels if hasattr(
-            theirs.det_head, 'out_conv') else 7
-        images = [torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))
-                  for img, _, _ in scenes]
+        num_kernels = theirs.det_head.out_conv.out_channels if hasattr(theirs.det_head,
+                                                                       'out_conv') else 7
+        images = [
+            torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1))) for img, _, _ in scenes
+        ]
         float_images = [img.float()[None] for img in images]
         logits = [realistic_logits(img, polys, ign, num_kernels) for img, polys, ign in scenes]
 
@@ -162,11 +166,10 @@ def main(argv=None) -> int:
                 dict(inputs=[image], data_samples=[text_det_sample()]), False)
             return theirs.det_head(theirs.extract_feat(data['inputs']))
 
-        counts = dict(gt=int(np.mean([(~ign).sum() for _, _, ign in scenes[1:]])),
-                      ours=np.mean([len(our_post_fn(x)[0].pred_instances.polygons)
-                                    for x in logits[1:]]),
-                      mmocr=np.mean([len(their_post_fn(x)[0].pred_instances.polygons)
-                                     for x in logits[1:]]))
+        counts = dict(
+            gt=int(np.mean([(~ign).sum() for _, _, ign in scenes[1:]])),
+            ours=np.mean([len(our_post_fn(x)[0].pred_instances.polygons) for x in logits[1:]]),
+            mmocr=np.mean([len(their_post_fn(x)[0].pred_instances.polygons) for x in logits[1:]]))
         print(f'{args.images} images {HEIGHT}x{WIDTH}, on average {counts["gt"]} cared words; '
               f'instances decoded from their ground-truth logits: ours {counts["ours"]:.1f}, '
               f'MMOCR {counts["mmocr"]:.1f}')
@@ -191,9 +194,12 @@ def main(argv=None) -> int:
     header = (f'{"threads":>7}  {"implementation":<34}{"network":>9}{"post":>9}{"total":>9}'
               f'{"ratio net":>11}{"ratio post":>11}{"ratio total":>12}')
     print(header)
-    labels = dict(ours_pytorch='ours, PyTorch fp32', ours_bf16='ours, PyTorch bf16',
-                  ours_onnxruntime='ours, ONNX Runtime fp32', ours_int8='ours, ONNX Runtime int8',
-                  mmocr='MMOCR 1.0.1 PSENet (R50 + FPNF)')
+    labels = dict(
+        ours_pytorch='ours, PyTorch fp32',
+        ours_bf16='ours, PyTorch bf16',
+        ours_onnxruntime='ours, ONNX Runtime fp32',
+        ours_int8='ours, ONNX Runtime int8',
+        mmocr='MMOCR 1.0.1 PSENet (R50 + FPNF)')
     verdicts = []
     for threads, net, post in rows:
         their_total = net['mmocr'] + post['mmocr']

@@ -46,8 +46,8 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--cases', nargs='+', default=['736x1280', 'photo', 'photo-max', 'strip'])
     parser.add_argument('--config', default=DEFAULT_CONFIG)
-    parser.add_argument('--threads', type=int, default=1,
-                        help='intra-op threads (torch, or ONNX Runtime)')
+    parser.add_argument(
+        '--threads', type=int, default=1, help='intra-op threads (torch, or ONNX Runtime)')
     parser.add_argument('--backend', choices=('pytorch', 'onnxruntime'), default='pytorch')
     parser.add_argument('--child', default=None, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -123,10 +123,15 @@ def child(spec: dict) -> dict:
     config = Config.fromfile(spec['config'])
     if spec.get('cap') == 'off':
         find_test_resize(config).update(max_pixels=None, max_side=None)
-    detector = PSEDetector(config, spec['weights'], device='cpu', backend=spec['backend'],
-                           num_threads=spec['threads'],
-                           limit_side_len=spec.get('limit_side_len'),
-                           limit_type=spec.get('limit_type'), tile=spec.get('tile'))
+    detector = PSEDetector(
+        config,
+        spec['weights'],
+        device='cpu',
+        backend=spec['backend'],
+        num_threads=spec['threads'],
+        limit_side_len=spec.get('limit_side_len'),
+        limit_type=spec.get('limit_type'),
+        tile=spec.get('tile'))
     before = peak_rss_mib()
     start = time.perf_counter()
     detection = detector([spec['image']])[0]
@@ -137,8 +142,12 @@ def child(spec: dict) -> dict:
     else:
         shape = detector.file_pipeline(dict(img_path=spec['image']))['inputs'].shape
         network_input = f'{shape[2]}x{shape[1]}'
-    return dict(before_mib=before, peak_mib=peak, seconds=seconds, network_input=network_input,
-                detections=len(detection.polygons))
+    return dict(
+        before_mib=before,
+        peak_mib=peak,
+        seconds=seconds,
+        network_input=network_input,
+        detections=len(detection.polygons))
 
 
 def main(argv=None) -> int:
@@ -151,8 +160,8 @@ def main(argv=None) -> int:
     print(f'{os.cpu_count()} CPUs, load average {load_before}; config {args.config}, '
           f'{args.backend}, {args.threads} thread(s), random weights')
     env = dict(os.environ)
-    env['PYTHONPATH'] = os.pathsep.join([REPO] + ([env['PYTHONPATH']]
-                                                  if env.get('PYTHONPATH') else []))
+    env['PYTHONPATH'] = os.pathsep.join([REPO] +
+                                        ([env['PYTHONPATH']] if env.get('PYTHONPATH') else []))
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         weights = osp.join(tmp, 'random.pth')
@@ -163,10 +172,18 @@ def main(argv=None) -> int:
             image = osp.join(tmp, f'{width}x{height}.png')
             if not osp.exists(image):
                 make_image(image, width, height)
-            spec = dict(case, config=args.config, weights=onnx_file or weights, image=image,
-                        threads=args.threads, backend=args.backend)
-            result = subprocess.run([sys.executable, __file__, '--child', json.dumps(spec)],
-                                    capture_output=True, text=True, env=env)
+            spec = dict(
+                case,
+                config=args.config,
+                weights=onnx_file or weights,
+                image=image,
+                threads=args.threads,
+                backend=args.backend)
+            result = subprocess.run([sys.executable, __file__, '--child',
+                                     json.dumps(spec)],
+                                    capture_output=True,
+                                    text=True,
+                                    env=env)
             if result.returncode != 0:
                 print(f'{name}: failed (exit {result.returncode}):\n{result.stderr[-2000:]}')
                 continue

@@ -58,9 +58,11 @@ def make_scenes(num: int, seed: int):
 
 
 def target_inputs(img, regions) -> dict:
-    return dict(img=img, img_shape=img.shape[:2],
-                gt_polygons=[r.points.reshape(-1).astype(np.float32) for r in regions],
-                gt_ignored=np.array([r.text == '###' for r in regions]))
+    return dict(
+        img=img,
+        img_shape=img.shape[:2],
+        gt_polygons=[r.points.reshape(-1).astype(np.float32) for r in regions],
+        gt_ignored=np.array([r.text == '###' for r in regions]))
 
 
 def naive_targets(results: dict):
@@ -172,8 +174,10 @@ def recipe_pipeline(with_targets: bool):
         dict(type='mmpse_ext.MinShortSideResize', min_short_side=640),
     ]
     if with_targets:  # the recipe configs' order
-        steps += [dict(type='mmpse_ext.PSETargets'),
-                  dict(type='mmpse_ext.TextAwareRandomCrop', crop_size=CROP)]
+        steps += [
+            dict(type='mmpse_ext.PSETargets'),
+            dict(type='mmpse_ext.TextAwareRandomCrop', crop_size=CROP)
+        ]
     else:
         steps += [PlainRandomCrop()]
     return steps + [dict(type='mmpse_ext.PackPSEInputs')]
@@ -187,8 +191,8 @@ class PlainRandomCrop:
         y, x = np.random.randint(0, h - CROP + 1), np.random.randint(0, w - CROP + 1)
         results['img'] = results['img'][y:y + CROP, x:x + CROP]
         results['img_shape'] = (CROP, CROP)
-        results['gt_polygons'] = [
-            (p.reshape(-1, 2) - (x, y)).reshape(-1) for p in results['gt_polygons']]
+        results['gt_polygons'] = [(p.reshape(-1, 2) - (x, y)).reshape(-1)
+                                  for p in results['gt_polygons']]
         return results
 
 

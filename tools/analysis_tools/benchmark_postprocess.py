@@ -17,7 +17,8 @@ and, as references, the CPU fused path on the logits copied to the host, and the
 alone on CUDA masks against the CPU op on the same masks. Ratios are printed against
 `host_expand` (the default) and against the CPU op.
 
-    python tools/analysis_tools/benchmark_postprocess.py [--repeats 15] [--sections cpu,gpu] [--json out.json]
+    python tools/analysis_tools/benchmark_postprocess.py [--repeats 15] [--sections cpu,gpu] \
+        [--json out.json]
 """
 import argparse
 import json
@@ -63,8 +64,8 @@ def synthetic_logits(input_size, num_words, seed=0):
             center = (x + word_w / 2, y + line_h / 2)
             for level in range(KERNELS):
                 shrink = level * 0.06 * line_h * 2
-                box = cv2.boxPoints((center, (max(word_w - shrink, 1.0),
-                                              max(line_h - shrink, 1.0)), angle))
+                box = cv2.boxPoints((center, (max(word_w - shrink, 1.0), max(line_h - shrink,
+                                                                             1.0)), angle))
                 cv2.fillPoly(masks[level], [np.round(box).astype(np.int32)], 1)
             placed += 1
             touching = rng.random() < 0.3
@@ -95,8 +96,8 @@ def naive_decode(logits, text_repr_type, min_area=16, score_threshold=0.85):
         if text_repr_type == 'quad':
             points = cv2.boxPoints(cv2.minAreaRect(np.stack([xs, ys], 1).astype(np.int32)))
         else:
-            contours, _ = cv2.findContours(mask.view(np.uint8), cv2.RETR_EXTERNAL,
-                                           cv2.CHAIN_APPROX_SIMPLE)
+            contours, _ = cv2.findContours(
+                mask.view(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
             points = contours[0].reshape(-1, 2).astype(np.float32)
         polygons.append(points.reshape(-1))
         scores.append(mean)
@@ -135,7 +136,8 @@ def stage_breakdown(postprocessor, logits, input_size, repeats):
     stages = {
         'fused op (upsample+threshold+pse+scores)':
         lambda: progressive_scale_expansion_from_logits(logits, 4, input_size, min_area),
-        'crops+contours (all instances)': contours,
+        'crops+contours (all instances)':
+        contours,
     }
     return {name: median_ms(fn, repeats)[1] for name, fn in stages.items()}
 
@@ -171,8 +173,7 @@ def gpu_section(repeats, cases):
         host = PSEPostprocessor(cuda_decode='host_expand')
         cpu_polygons = host.decode(logits, input_size)[0]
         row = {'input': f'{input_size[0]}x{input_size[1]}', 'words': num_words}
-        row['host_expand_ms'] = median_cuda_ms(lambda: host.decode(logits_gpu, input_size),
-                                               repeats)
+        row['host_expand_ms'] = median_cuda_ms(lambda: host.decode(logits_gpu, input_size), repeats)
         assert len(host.decode(logits_gpu, input_size)[0]) == len(cpu_polygons)
         row['cpu_fused_on_copied_logits_ms'] = median_cuda_ms(
             lambda: host.decode(logits_gpu.cpu(), input_size), repeats)
@@ -183,14 +184,15 @@ def gpu_section(repeats, cases):
             lambda: progressive_scale_expansion(masks_cpu, score_cpu, 16), repeats)
         if has_cuda_kernel:
             device = PSEPostprocessor(cuda_decode='device_bfs')
-            row['device_bfs_ms'] = median_cuda_ms(
-                lambda: device.decode(logits_gpu, input_size), repeats)
+            row['device_bfs_ms'] = median_cuda_ms(lambda: device.decode(logits_gpu, input_size),
+                                                  repeats)
             assert len(device.decode(logits_gpu, input_size)[0]) == len(cpu_polygons)
             row['cuda_op_ms'] = median_cuda_ms(
                 lambda: progressive_scale_expansion(masks, score, 16), repeats)
             cuda_labels = progressive_scale_expansion(masks, score, 16).labels.cpu()
-            row['cuda_op_equals_cpu_op'] = bool(torch.equal(
-                cuda_labels, progressive_scale_expansion(masks_cpu, score_cpu, 16).labels))
+            row['cuda_op_equals_cpu_op'] = bool(
+                torch.equal(cuda_labels,
+                            progressive_scale_expansion(masks_cpu, score_cpu, 16).labels))
         rows.append(row)
         line = (f"{row['input']} words={num_words:3d}: host_expand {row['host_expand_ms']:7.2f} "
                 f"ms | cpu fused on copied logits {row['cpu_fused_on_copied_logits_ms']:7.2f} ms "
@@ -232,13 +234,18 @@ def cpu_section(args):
                   f'(target <= {target:.0f} ms) | naive full-res baseline {naive:8.2f} ms wall, '
                   f'{naive_cpu:8.2f} ms CPU ({naive / ours:5.1f}x) | instances {len(polygons)} '
                   f'(baseline {len(baseline_polygons)})')
-            rows.append({'input': f'{input_size[0]}x{input_size[1]}', 'words': num_words,
-                         'repr': text_repr_type, 'fused_ms': ours, 'naive_ms': naive,
-                         'verdict': verdict})
+            rows.append({
+                'input': f'{input_size[0]}x{input_size[1]}',
+                'words': num_words,
+                'repr': text_repr_type,
+                'fused_ms': ours,
+                'naive_ms': naive,
+                'verdict': verdict
+            })
             if args.breakdown:
                 stages = stage_breakdown(postprocessor, logits, input_size, args.repeats)
-                print('      stages (CPU ms): ' +
-                      ', '.join(f'{name} {ms:.2f}' for name, ms in stages.items()))
+                print('      stages (CPU ms): ' + ', '.join(f'{name} {ms:.2f}'
+                                                            for name, ms in stages.items()))
     print(f'load average after: {os.getloadavg()}')
     return rows, failures
 
@@ -247,14 +254,20 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--repeats', type=int, default=15)
     parser.add_argument('--baseline-repeats', type=int, default=3)
-    parser.add_argument('--breakdown', action='store_true',
-                        help='also print the CPU time of each stage of our decode')
-    parser.add_argument('--sections', default='cpu,gpu',
-                        help='comma-separated: cpu, gpu (gpu is skipped, with a message, '
-                        'when CUDA is not available)')
+    parser.add_argument(
+        '--breakdown',
+        action='store_true',
+        help='also print the CPU time of each stage of our decode')
+    parser.add_argument(
+        '--sections',
+        default='cpu,gpu',
+        help='comma-separated: cpu, gpu (gpu is skipped, with a message, '
+        'when CUDA is not available)')
     parser.add_argument('--json', help='also write the measured rows to this JSON file')
-    parser.add_argument('--quick', action='store_true',
-                        help=f'only {QUICK_CASES} (checks the script runs; not a measurement)')
+    parser.add_argument(
+        '--quick',
+        action='store_true',
+        help=f'only {QUICK_CASES} (checks the script runs; not a measurement)')
     args = parser.parse_args(argv)
     args.cases = QUICK_CASES if args.quick else CASES
     sections = set(args.sections.split(','))

@@ -197,8 +197,10 @@ def main() -> int:
         op_ms = median_ms(lambda: progressive_scale_expansion(kernels, score, MIN_AREA),
                           args.repeats)
         # CPU time of this thread: what the op costs when other processes compete for the cores.
-        op_cpu_ms = median_ms(lambda: progressive_scale_expansion(kernels, score, MIN_AREA),
-                              args.repeats, clock=time.thread_time)
+        op_cpu_ms = median_ms(
+            lambda: progressive_scale_expansion(kernels, score, MIN_AREA),
+            args.repeats,
+            clock=time.thread_time)
         floor_ms = median_ms(lambda: kernels.clone(), args.repeats)
         kernels_np = np.ascontiguousarray(kernels.numpy())
         mmcv_labels = mmcv_pse(kernels_np, MIN_AREA)

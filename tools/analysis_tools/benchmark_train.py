@@ -8,8 +8,10 @@ and once with the recipe's AMP settings (``DeviceAgnosticAmpOptimWrapper``, floa
 dynamic loss scaling from 1024), in the same run. Prints iterations/s, images/s, peak GPU memory
 and the ratios; data loading is excluded (the batch is already on the device).
 
-    python tools/analysis_tools/benchmark_train.py [--device cuda] [--batch 8] [--size 640] [--iters 20]
-    python tools/analysis_tools/benchmark_train.py --device cpu --batch 1 --size 128 --iters 1 --warmup 0
+    python tools/analysis_tools/benchmark_train.py [--device cuda] [--batch 8] [--size 640] \
+        [--iters 20]
+    python tools/analysis_tools/benchmark_train.py --device cpu --batch 1 --size 128 --iters 1 \
+        --warmup 0
 """
 import argparse
 import json
@@ -31,17 +33,22 @@ def synthetic_batch(batch: int, size: int, num_kernels: int, seed: int = 0):
     generator = torch.Generator().manual_seed(seed)
     inputs, samples = [], []
     for _ in range(batch):
-        inputs.append(torch.randint(0, 256, (3, size, size), dtype=torch.uint8,
-                                    generator=generator))
+        inputs.append(
+            torch.randint(0, 256, (3, size, size), dtype=torch.uint8, generator=generator))
         kernels = torch.zeros(num_kernels, size, size, dtype=torch.uint8)
         for _ in range(6):  # six word-like boxes, each kernel shrinking towards the centre
-            h, w = (int(v) for v in torch.randint(size // 16, size // 6, (2, ), generator=generator))
+            h, w = (
+                int(v) for v in torch.randint(size // 16, size // 6, (2, ), generator=generator))
             y, x = (int(v) for v in torch.randint(0, size - h, (2, ), generator=generator))
             for level in range(num_kernels):
                 shrink = level * min(h, w) // (3 * num_kernels)
                 kernels[level, y + shrink:y + h - shrink, x + shrink:x + w - shrink] = 1
-        sample = TextDetDataSample(metainfo=dict(img_shape=(size, size), ori_shape=(size, size),
-                                                 pad_shape=(size, size), scale_factor=(1, 1)))
+        sample = TextDetDataSample(
+            metainfo=dict(
+                img_shape=(size, size),
+                ori_shape=(size, size),
+                pad_shape=(size, size),
+                scale_factor=(1, 1)))
         sample.gt_kernels = kernels
         sample.gt_train_mask = torch.ones(size, size, dtype=torch.uint8)
         samples.append(sample)
@@ -70,8 +77,10 @@ def run_mode(mode: str, device: str, args) -> dict:
     model, cfg = build_model_and_cfg(device)
     optim_cfg = dict(type='OptimWrapper', optimizer=cfg.optim_wrapper.optimizer)
     if mode == 'amp':
-        optim_cfg = dict(type='mmpse_ext.DeviceAgnosticAmpOptimWrapper',
-                         loss_scale=dict(init_scale=1024.0), optimizer=cfg.optim_wrapper.optimizer)
+        optim_cfg = dict(
+            type='mmpse_ext.DeviceAgnosticAmpOptimWrapper',
+            loss_scale=dict(init_scale=1024.0),
+            optimizer=cfg.optim_wrapper.optimizer)
     optim_wrapper = build_optim_wrapper(model, optim_cfg)
     num_kernels = cfg.model.det_head.get('out_channels', 7)
     data = synthetic_batch(args.batch, args.size, num_kernels)
@@ -95,12 +104,19 @@ def run_mode(mode: str, device: str, args) -> dict:
         times.append(time.perf_counter() - start)
         losses.append(float(log_vars['loss']))
     seconds = statistics.median(times)
-    result = dict(mode=mode, device=device, batch=args.batch, size=args.size, iters=args.iters,
-                  median_step_s=seconds, iters_per_s=1.0 / seconds,
-                  images_per_s=args.batch / seconds, final_loss=losses[-1],
-                  losses_finite=all(torch.isfinite(torch.tensor(losses)).tolist()))
+    result = dict(
+        mode=mode,
+        device=device,
+        batch=args.batch,
+        size=args.size,
+        iters=args.iters,
+        median_step_s=seconds,
+        iters_per_s=1.0 / seconds,
+        images_per_s=args.batch / seconds,
+        final_loss=losses[-1],
+        losses_finite=all(torch.isfinite(torch.tensor(losses)).tolist()))
     if is_cuda:
-        result['peak_memory_gib'] = torch.cuda.max_memory_allocated() / 2 ** 30
+        result['peak_memory_gib'] = torch.cuda.max_memory_allocated() / 2**30
     if mode == 'amp':
         result['loss_scale'] = float(optim_wrapper.loss_scaler.get_scale())
     return result
@@ -119,8 +135,7 @@ def main(argv=None):
         torch.backends.cudnn.benchmark = True
     results = [run_mode(mode, args.device, args) for mode in ('fp32', 'amp')]
     for r in results:
-        memory = (f", peak memory {r['peak_memory_gib']:.2f} GiB" if 'peak_memory_gib' in r
-                  else '')
+        memory = (f", peak memory {r['peak_memory_gib']:.2f} GiB" if 'peak_memory_gib' in r else '')
         scale = f", loss scale {r['loss_scale']:g}" if 'loss_scale' in r else ''
         print(f"{r['mode']:4s} {r['device']} batch {r['batch']} @ {r['size']}: "
               f"{r['iters_per_s']:.3f} it/s ({r['images_per_s']:.1f} img/s){memory}, "

@@ -33,17 +33,25 @@ def parse_args(argv=None):
     parser.add_argument('config')
     parser.add_argument('checkpoint', help='.pth checkpoint')
     parser.add_argument('--data-root', help="the test set's data_root (default: the config's)")
-    parser.add_argument('--precisions', nargs='+', default=['fp32', 'bf16', 'int8'],
-                        choices=['fp32', 'bf16', 'fp16', 'int8'])
+    parser.add_argument(
+        '--precisions',
+        nargs='+',
+        default=['fp32', 'bf16', 'int8'],
+        choices=['fp32', 'bf16', 'fp16', 'int8'])
     parser.add_argument('--int8', help='an int8 .onnx to use instead of quantizing here')
-    parser.add_argument('--calib', nargs='+',
-                        help='calibration images for the int8 model (default: '
-                             'DATA_ROOT/ch4_training_images)')
-    parser.add_argument('--max-calib-images', type=int, default=8,
-                        help='calibration images used at most (0 = all)')
-    parser.add_argument('--keep-float', nargs='*', default=None,
-                        help='convolutions the int8 model keeps float (default: '
-                             "quantize_onnx's; none: quantize all)")
+    parser.add_argument(
+        '--calib',
+        nargs='+',
+        help='calibration images for the int8 model (default: '
+        'DATA_ROOT/ch4_training_images)')
+    parser.add_argument(
+        '--max-calib-images', type=int, default=8, help='calibration images used at most (0 = all)')
+    parser.add_argument(
+        '--keep-float',
+        nargs='*',
+        default=None,
+        help='convolutions the int8 model keeps float (default: '
+        "quantize_onnx's; none: quantize all)")
     parser.add_argument('--threads', type=int, default=None, help='torch / ORT threads')
     parser.add_argument('--json', help='write the table here')
     return parser.parse_args(argv)
@@ -102,10 +110,12 @@ def build_int8(args, cfg, work_dir):
     calib = args.calib or [osp.join(data_root, 'ch4_training_images')]
     int8_file = osp.join(work_dir, 'int8.onnx')
     options = {} if args.keep_float is None else dict(keep_float=args.keep_float)
-    report = quantize_onnx(cfg, float_file, int8_file, calib,
-                           max_images=args.max_calib_images or None, **options)
-    print(f'int8: {report.num_quantized_convs} int8 convolutions, float: {report.float_nodes}, '
-          f'calibrated on {report.num_calib_images} images', flush=True)
+    report = quantize_onnx(
+        cfg, float_file, int8_file, calib, max_images=args.max_calib_images or None, **options)
+    print(
+        f'int8: {report.num_quantized_convs} int8 convolutions, float: {report.float_nodes}, '
+        f'calibrated on {report.num_calib_images} images',
+        flush=True)
     return int8_file
 
 
@@ -120,22 +130,28 @@ def main(argv=None) -> int:
     if args.data_root:
         cfg.test_dataloader.dataset.data_root = args.data_root
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
-    print(f'{len(dataset)} test images; load average {tuple(np.round(os.getloadavg(), 1))}',
-          flush=True)
+    print(
+        f'{len(dataset)} test images; load average {tuple(np.round(os.getloadavg(), 1))}',
+        flush=True)
     precisions = list(dict.fromkeys(['fp32'] + args.precisions))
     rows = {}
     with tempfile.TemporaryDirectory() as work_dir:
         for precision in precisions:
             if precision == 'int8':
                 int8_file = args.int8 or build_int8(args, cfg, work_dir)
-                detector = PSEDetector(cfg, int8_file, backend='onnxruntime', device='cpu',
-                                       num_threads=args.threads)
+                detector = PSEDetector(
+                    cfg, int8_file, backend='onnxruntime', device='cpu', num_threads=args.threads)
             else:
-                detector = PSEDetector(cfg, args.checkpoint, backend='pytorch', device='cpu',
-                                       precision=precision)
+                detector = PSEDetector(
+                    cfg, args.checkpoint, backend='pytorch', device='cpu', precision=precision)
             detections, metrics, seconds = evaluate(detector, cfg, dataset)
-            rows[precision] = dict(detections=detections, seconds=seconds, **{
-                key.split('/')[-1]: float(value) for key, value in metrics.items()})
+            rows[precision] = dict(
+                detections=detections,
+                seconds=seconds,
+                **{
+                    key.split('/')[-1]: float(value)
+                    for key, value in metrics.items()
+                })
             print(f'{precision}: {metrics} ({seconds * 1e3:.0f} ms per image)', flush=True)
 
     reference = rows['fp32']
@@ -160,10 +176,18 @@ def main(argv=None) -> int:
         print(f'| {precision} | {row["precision"]:.4f} | {row["recall"]:.4f} | '
               f'{row["hmean"]:.4f} | {delta:+.4f} | {matched}/{total} | {mean_iou:.4f} | '
               f'{verdict} | {row["seconds"] * 1e3:.0f} |')
-        table.append(dict(precision=precision, P=row['precision'], R=row['recall'],
-                          hmean=row['hmean'], hmean_delta=delta, matched=matched,
-                          fp32_polygons=total, mean_iou=mean_iou, gate=verdict,
-                          ms_per_image=row['seconds'] * 1e3))
+        table.append(
+            dict(
+                precision=precision,
+                P=row['precision'],
+                R=row['recall'],
+                hmean=row['hmean'],
+                hmean_delta=delta,
+                matched=matched,
+                fp32_polygons=total,
+                mean_iou=mean_iou,
+                gate=verdict,
+                ms_per_image=row['seconds'] * 1e3))
     print(f'\nload average {tuple(np.round(os.getloadavg(), 1))}')
     if args.json:
         with open(args.json, 'w') as f:

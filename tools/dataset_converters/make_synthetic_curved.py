@@ -18,20 +18,29 @@ def parse_args(argv=None):
     parser.add_argument('--out', default='data/synthetic_curved', help='output root')
     parser.add_argument('--num-train', type=int, default=300, help='training images')
     parser.add_argument('--num-test', type=int, default=60, help='test images')
-    parser.add_argument('--size', type=int, nargs=2, default=(320, 640), metavar=('MIN', 'MAX'),
-                        help='range of the long image side in pixels')
+    parser.add_argument(
+        '--size',
+        type=int,
+        nargs=2,
+        default=(320, 640),
+        metavar=('MIN', 'MAX'),
+        help='range of the long image side in pixels')
     parser.add_argument('--seed', type=int, default=0, help='base random seed')
-    parser.add_argument('--font-dir', default='',
-                        help="directory with DejaVu .ttf files (default: matplotlib's)")
+    parser.add_argument(
+        '--font-dir', default='', help="directory with DejaVu .ttf files (default: matplotlib's)")
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
     try:
-        make_synthetic_curved(args.out, num_train=args.num_train, num_test=args.num_test,
-                              size_range=tuple(args.size), seed=args.seed,
-                              font_dir=args.font_dir)
+        make_synthetic_curved(
+            args.out,
+            num_train=args.num_train,
+            num_test=args.num_test,
+            size_range=tuple(args.size),
+            seed=args.seed,
+            font_dir=args.font_dir)
     except (ValueError, OSError) as err:
         sys.exit(f'make_synthetic_curved.py: error: {err}')
 

@@ -2,9 +2,11 @@
 
 Examples:
     # ImageNet backbone for backbone.init_cfg=dict(type='Pretrained', checkpoint=...)
-    python tools/model_converters/convert_paddle_weights.py ResNet50_vd_ssld_pretrained.pdparams r50vd_ssld.pth
+    python tools/model_converters/convert_paddle_weights.py \
+        ResNet50_vd_ssld_pretrained.pdparams r50vd_ssld.pth
     # A trained det_r50_vd_pse model, for load_from / tools/test.py
-    python tools/model_converters/convert_paddle_weights.py det_r50_vd_pse/best_accuracy.pdparams psenet_paddle.pth
+    python tools/model_converters/convert_paddle_weights.py \
+        det_r50_vd_pse/best_accuracy.pdparams psenet_paddle.pth
 
 The target layout is the model of --config (default: the recipe's detector). The report on
 stdout names every unfilled target and every source tensor without a place; the script refuses
@@ -40,17 +42,26 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('src', help='PaddleOCR .pdparams file')
     parser.add_argument('dst', help='output checkpoint (.pth)')
-    parser.add_argument('--kind', choices=['auto', 'backbone', 'detector'], default='auto',
-                        help="'backbone' for an ImageNet file, 'detector' for det_r50_vd_pse; "
-                        "'auto' picks detector when neck/head tensors are present")
-    parser.add_argument('--config', default=DEFAULT_CONFIG,
-                        help='config whose `model` defines the target layout')
-    parser.add_argument('--backbone-prefix', action='store_true',
-                        help="backbone kind: prefix keys with 'backbone.' (for load_from)")
-    parser.add_argument('--allow-missing', action='store_true',
-                        help='write the checkpoint even if some target parameters are unfilled')
-    parser.add_argument('--allow-unused', action='store_true',
-                        help='write the checkpoint even if some source tensors have no place')
+    parser.add_argument(
+        '--kind',
+        choices=['auto', 'backbone', 'detector'],
+        default='auto',
+        help="'backbone' for an ImageNet file, 'detector' for det_r50_vd_pse; "
+        "'auto' picks detector when neck/head tensors are present")
+    parser.add_argument(
+        '--config', default=DEFAULT_CONFIG, help='config whose `model` defines the target layout')
+    parser.add_argument(
+        '--backbone-prefix',
+        action='store_true',
+        help="backbone kind: prefix keys with 'backbone.' (for load_from)")
+    parser.add_argument(
+        '--allow-missing',
+        action='store_true',
+        help='write the checkpoint even if some target parameters are unfilled')
+    parser.add_argument(
+        '--allow-unused',
+        action='store_true',
+        help='write the checkpoint even if some source tensors have no place')
     return parser.parse_args(argv)
 
 
@@ -81,8 +92,9 @@ def build_target_shapes(config_path: str, kind: str) -> Dict[str, Tuple[int, ...
     Raises:
         ToolError: the config is missing, does not parse, has no ``model`` or does not build.
     """
-    import mmpse_ext  # noqa: F401  (registers our modules)
     from mmocr.registry import MODELS
+
+    import mmpse_ext  # noqa: F401  (registers our modules)
 
     if not os.path.isfile(config_path):
         raise ToolError(f'{config_path}: no such config file')
@@ -121,8 +133,8 @@ def save_checkpoint(checkpoint: dict, dst: str) -> None:
 
 def convert(args: argparse.Namespace) -> None:
     """Load, convert, report and save; raises :class:`ToolError` on any bad input."""
-    from mmpse_ext.utils.paddle_weights import (ConversionError, PdparamsError,
-                                                 convert_state_dict, detect_kind, load_pdparams)
+    from mmpse_ext.utils.paddle_weights import (ConversionError, PdparamsError, convert_state_dict,
+                                                detect_kind, load_pdparams)
     problem = output_problem(args.dst, args.src)
     if problem:
         raise ToolError(problem)
@@ -135,7 +147,10 @@ def convert(args: argparse.Namespace) -> None:
     print(f'[{PROG}] {args.src} ({kind}) -> {args.dst}')
     try:
         state_dict, report = convert_state_dict(
-            source, target_shapes, kind, allow_missing=args.allow_missing,
+            source,
+            target_shapes,
+            kind,
+            allow_missing=args.allow_missing,
             allow_unused=args.allow_unused)
     except ConversionError as error:
         if error.report is not None:
@@ -145,9 +160,13 @@ def convert(args: argparse.Namespace) -> None:
     if kind == 'backbone' and args.backbone_prefix:
         state_dict = type(state_dict)((f'backbone.{k}', v) for k, v in state_dict.items())
     meta = dict(
-        source=os.path.abspath(args.src), kind=kind, config=os.path.abspath(args.config),
-        converter='mmpse_ext.utils.paddle_weights', missing=report.missing,
-        dropped=[source_name for source_name, _ in report.dropped], unused=report.unused)
+        source=os.path.abspath(args.src),
+        kind=kind,
+        config=os.path.abspath(args.config),
+        converter='mmpse_ext.utils.paddle_weights',
+        missing=report.missing,
+        dropped=[source_name for source_name, _ in report.dropped],
+        unused=report.unused)
     save_checkpoint(dict(state_dict=state_dict, meta=meta), args.dst)
 
 

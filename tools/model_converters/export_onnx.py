@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Export a trained PSENet to ONNX: normalisation + backbone + neck + head → 1/4 logits.
 
-    python tools/model_converters/export_onnx.py configs/pse_r50vd_icdar15.py CHECKPOINT.pth pse.onnx
+    python tools/model_converters/export_onnx.py configs/pse_r50vd_icdar15.py CHECKPOINT.pth \
+        pse.onnx
 
 The graph takes ``images``: ``[N, 3, H, W]`` float32 raw pixels (0-255, the channel order of
 the test pipeline, BGR), N, H and W dynamic, H and W multiples of 32, and returns ``logits``:
@@ -29,16 +30,26 @@ def parse_args(argv=None):
     parser.add_argument('config', help='model config file')
     parser.add_argument('checkpoint', help='checkpoint (.pth, Runner or converted from Paddle)')
     parser.add_argument('out', help='output .onnx file')
-    parser.add_argument('--check-shape', type=int, nargs=4, default=DEFAULT_CHECK_SHAPE,
-                        metavar=('N', 'C', 'H', 'W'),
-                        help='input shape of the ONNX Runtime vs PyTorch check '
-                             f'(default {" ".join(map(str, DEFAULT_CHECK_SHAPE))})')
-    parser.add_argument('--exporter', choices=('dynamo', 'torchscript'), default=None,
-                        help="torch's exporter; default dynamo where this torch has it "
-                             '(torch >= 2.6), else torchscript')
-    parser.add_argument('--atol', type=float, default=1e-4,
-                        help='largest allowed |logit difference| per unit of the largest '
-                             '|logit| (at least 1), default 1e-4')
+    parser.add_argument(
+        '--check-shape',
+        type=int,
+        nargs=4,
+        default=DEFAULT_CHECK_SHAPE,
+        metavar=('N', 'C', 'H', 'W'),
+        help='input shape of the ONNX Runtime vs PyTorch check '
+        f'(default {" ".join(map(str, DEFAULT_CHECK_SHAPE))})')
+    parser.add_argument(
+        '--exporter',
+        choices=('dynamo', 'torchscript'),
+        default=None,
+        help="torch's exporter; default dynamo where this torch has it "
+        '(torch >= 2.6), else torchscript')
+    parser.add_argument(
+        '--atol',
+        type=float,
+        default=1e-4,
+        help='largest allowed |logit difference| per unit of the largest '
+        '|logit| (at least 1), default 1e-4')
     return parser.parse_args(argv)
 
 
@@ -66,8 +77,10 @@ def main(argv=None) -> int:
         return 1
     except Exception as error:  # torch.export / exporter failures carry long reports
         first = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-        print(f'ERROR: torch.onnx.export of {args.config} failed: {type(error).__name__}: '
-              f'{first}', file=sys.stderr)
+        print(
+            f'ERROR: torch.onnx.export of {args.config} failed: {type(error).__name__}: '
+            f'{first}',
+            file=sys.stderr)
         return 1
     export_s = time.perf_counter() - start
     try:
@@ -78,9 +91,10 @@ def main(argv=None) -> int:
     report = compare_with_pytorch(network, args.out, args.check_shape)
     allowed = args.atol * max(1.0, report.max_abs_logit)
     if report.max_abs_diff > allowed:
-        print(f'ERROR: ONNX Runtime and PyTorch logits differ by {report.max_abs_diff:.3g} on '
-              f'input {list(report.shape)} (allowed {allowed:.3g}); {args.out} is not usable',
-              file=sys.stderr)
+        print(
+            f'ERROR: ONNX Runtime and PyTorch logits differ by {report.max_abs_diff:.3g} on '
+            f'input {list(report.shape)} (allowed {allowed:.3g}); {args.out} is not usable',
+            file=sys.stderr)
         return 1
     size_mb = osp.getsize(args.out) / 2**20
     print(f'exported {args.out} ({size_mb:.1f} MiB, {export_s:.1f} s, torch {torch.__version__}, '

@@ -30,15 +30,24 @@ def parse_args(argv=None):
     parser.add_argument('config', help='model config file (test pipeline)')
     parser.add_argument('model', help='float .onnx from tools/model_converters/export_onnx.py')
     parser.add_argument('out', help='output .onnx file')
-    parser.add_argument('--calib', nargs='+', required=True,
-                        help='calibration images: files, folders or glob patterns')
-    parser.add_argument('--max-images', type=int, default=DEFAULT_MAX_CALIB_IMAGES,
-                        help=f'use at most this many calibration images, evenly spread '
-                             f'(default {DEFAULT_MAX_CALIB_IMAGES}; 0 = all)')
-    parser.add_argument('--keep-float', nargs='*', choices=KEEP_FLOAT_CHOICES,
-                        default=list(DEFAULT_KEEP_FLOAT),
-                        help='convolutions left in float (default: '
-                             f'{" ".join(DEFAULT_KEEP_FLOAT)}; none: quantize all)')
+    parser.add_argument(
+        '--calib',
+        nargs='+',
+        required=True,
+        help='calibration images: files, folders or glob patterns')
+    parser.add_argument(
+        '--max-images',
+        type=int,
+        default=DEFAULT_MAX_CALIB_IMAGES,
+        help=f'use at most this many calibration images, evenly spread '
+        f'(default {DEFAULT_MAX_CALIB_IMAGES}; 0 = all)')
+    parser.add_argument(
+        '--keep-float',
+        nargs='*',
+        choices=KEEP_FLOAT_CHOICES,
+        default=list(DEFAULT_KEEP_FLOAT),
+        help='convolutions left in float (default: '
+        f'{" ".join(DEFAULT_KEEP_FLOAT)}; none: quantize all)')
     args = parser.parse_args(argv)
     if args.max_images < 0:
         parser.error(f'--max-images must be >= 0, got {args.max_images}')
@@ -59,16 +68,22 @@ def main(argv=None) -> int:
 
     start = time.perf_counter()
     try:
-        report = quantize_onnx(args.config, args.model, args.out, args.calib,
-                               keep_float=args.keep_float, max_images=args.max_images or None,
-                               progress=progress)
+        report = quantize_onnx(
+            args.config,
+            args.model,
+            args.out,
+            args.calib,
+            keep_float=args.keep_float,
+            max_images=args.max_images or None,
+            progress=progress)
     except (FileNotFoundError, ValueError, ImportError) as error:
         print(f'ERROR: {error}', file=sys.stderr)
         return 1
     except Exception as error:  # onnxruntime's failures carry long reports
         first = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-        print(f'ERROR: quantization of {args.model} failed: {type(error).__name__}: {first}',
-              file=sys.stderr)
+        print(
+            f'ERROR: quantization of {args.model} failed: {type(error).__name__}: {first}',
+            file=sys.stderr)
         return 1
     for error in report.skipped:
         print(f'WARNING: skipped calibration image {error.path}: {error.reason}', file=sys.stderr)
@@ -76,8 +91,8 @@ def main(argv=None) -> int:
     print(f'quantized {args.model} -> {args.out} ({size_mb:.1f} MiB, '
           f'{time.perf_counter() - start:.0f} s): {report.num_quantized_convs} convolutions '
           f'int8, {len(report.float_nodes)} float ({", ".join(args.keep_float) or "none"}), '
-          f'calibrated on {report.num_calib_images} images'
-          + (f' ({len(report.skipped)} unreadable skipped)' if report.skipped else ''))
+          f'calibrated on {report.num_calib_images} images' +
+          (f' ({len(report.skipped)} unreadable skipped)' if report.skipped else ''))
     return 0
 
 

@@ -1,6 +1,7 @@
 """Draw PSE training targets over augmented samples, to check them by eye.
 
-    python tools/visualizations/visualize_targets.py                       # 4 samples of the synthetic demo set
+    # 4 samples of the synthetic demo set:
+    python tools/visualizations/visualize_targets.py
     python tools/visualizations/visualize_targets.py configs/_base_/datasets/icdar2015.py --num 6 \
         --cfg-options train_dataloader.dataset.data_root=/path --out work_dirs/targets.png
 
@@ -28,13 +29,17 @@ ROW_HEIGHT = 360
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config', nargs='?',
-                        default='configs/_base_/datasets/synthetic_icdar2015_demo.py')
+    parser.add_argument(
+        'config', nargs='?', default='configs/_base_/datasets/synthetic_icdar2015_demo.py')
     parser.add_argument('--num', type=int, default=4, help='number of samples')
     parser.add_argument('--seed', type=int, default=0, help='augmentation seed')
     parser.add_argument('--out', default='work_dirs/visualize_targets.png')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
-                        help='override config entries, e.g. train_dataloader.dataset.data_root=')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        default={},
+        help='override config entries, e.g. train_dataloader.dataset.data_root=')
     return parser.parse_args(argv)
 
 
@@ -50,8 +55,8 @@ def overlay_targets(results: dict) -> np.ndarray:
     img = np.ascontiguousarray(results['img']).copy()
     kernels, mask = results['gt_kernels'], results['gt_train_mask']
     level = kernels.astype(np.int32).sum(axis=0)  # 0 = background, K = smallest kernel
-    colors = cv2.applyColorMap(
-        (level * (255 // max(kernels.shape[0], 1))).astype(np.uint8), cv2.COLORMAP_JET)
+    colors = cv2.applyColorMap((level * (255 // max(kernels.shape[0], 1))).astype(np.uint8),
+                               cv2.COLORMAP_JET)
     text = level > 0
     img[text] = (0.35 * img[text] + 0.65 * colors[text]).astype(np.uint8)
     hatch = ((np.add.outer(np.arange(img.shape[0]), np.arange(img.shape[1])) // 4) % 2 == 0)
@@ -90,11 +95,15 @@ def main(argv=None):
         print(f'sample {idx}: {osp.basename(results["img_path"])} crop {results["img_shape"]}, '
               f'kernel areas {kernel_areas.tolist()}, ignored px '
               f'{int((results["gt_train_mask"] == 0).sum())}')
-        rows.append(np.hstack([fit_height(original), np.full((ROW_HEIGHT, 8, 3), 255, np.uint8),
-                               fit_height(overlay_targets(results))]))
+        rows.append(
+            np.hstack([
+                fit_height(original),
+                np.full((ROW_HEIGHT, 8, 3), 255, np.uint8),
+                fit_height(overlay_targets(results))
+            ]))
     width = max(r.shape[1] for r in rows)
-    canvas = np.vstack([np.pad(r, ((0, 8), (0, width - r.shape[1]), (0, 0)),
-                               constant_values=255) for r in rows])
+    canvas = np.vstack(
+        [np.pad(r, ((0, 8), (0, width - r.shape[1]), (0, 0)), constant_values=255) for r in rows])
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     cv2.imwrite(args.out, canvas)
     print(f'wrote {args.out} ({canvas.shape[1]}x{canvas.shape[0]})')

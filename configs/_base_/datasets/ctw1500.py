@@ -12,13 +12,13 @@
 ctw1500_data_root = 'data/ctw1500'
 curved_ann_format = 'ctw1500'
 
-train_short_side = 736                 # random_scale(short_size=736)
-train_short_side_range = (0.7, 1.3)    # short side 736 x U(0.7, 1.3) (official: one of 0.7 .. 1.3)
-train_max_angle = 10                   # random_rotate, +-10 degrees, image size kept
-train_crop_size = (736, 736)           # img_size=736: random_crop_padding window
-train_text_crop_prob = 5 / 8           # random_crop_padding: text-aware draw unless random() <= 3/8
-test_short_side = 736                  # scale_aligned_short(short_size=736)
-size_divisor = 32                      # both sides rounded up to multiples of 32
+train_short_side = 736  # random_scale(short_size=736)
+train_short_side_range = (0.7, 1.3)  # short side 736 x U(0.7, 1.3) (official: one of 0.7 .. 1.3)
+train_max_angle = 10  # random_rotate, +-10 degrees, image size kept
+train_crop_size = (736, 736)  # img_size=736: random_crop_padding window
+train_text_crop_prob = 5 / 8  # random_crop_padding: text-aware draw unless random() <= 3/8
+test_short_side = 736  # scale_aligned_short(short_size=736)
+size_divisor = 32  # both sides rounded up to multiples of 32
 
 pack_meta_keys = ('img_path', 'ori_shape', 'img_shape', 'scale_factor')
 
@@ -32,15 +32,21 @@ train_pipeline = [
     dict(type='LoadOCRAnnotations', with_polygon=True, with_bbox=True, with_label=True),
     dict(type='TorchVisionWrapper', op='ColorJitter', brightness=32.0 / 255, saturation=0.5),
     # MMOCR's transform: short side to 736 x ratio, sides rounded up to multiples of 32
-    dict(type='ShortScaleAspectJitter', short_size=train_short_side,
-         ratio_range=train_short_side_range, aspect_ratio_range=(1.0, 1.0),
-         scale_divisor=size_divisor),
+    dict(
+        type='ShortScaleAspectJitter',
+        short_size=train_short_side,
+        ratio_range=train_short_side_range,
+        aspect_ratio_range=(1.0, 1.0),
+        scale_divisor=size_divisor),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='mmpse_ext.RandomRotateKeepSize', max_angle=train_max_angle),
     pse_targets,
     # images whose short side is below 736 are padded with zeros, left out of the loss
-    dict(type='mmpse_ext.TextAwareRandomCrop', crop_size=train_crop_size,
-         text_crop_prob=train_text_crop_prob, pad=True),
+    dict(
+        type='mmpse_ext.TextAwareRandomCrop',
+        crop_size=train_crop_size,
+        text_crop_prob=train_text_crop_prob,
+        pad=True),
     dict(type='mmpse_ext.PackPSEInputs', meta_keys=pack_meta_keys),
 ]
 
@@ -48,8 +54,12 @@ train_pipeline = [
 # after the resize (MMOCR's convention), so gt polygons stay in original coordinates
 test_pipeline = [
     dict(type='LoadImageFromFile', color_type='color_ignore_orientation'),
-    dict(type='ShortScaleAspectJitter', short_size=test_short_side, ratio_range=(1.0, 1.0),
-         aspect_ratio_range=(1.0, 1.0), scale_divisor=size_divisor),
+    dict(
+        type='ShortScaleAspectJitter',
+        short_size=test_short_side,
+        ratio_range=(1.0, 1.0),
+        aspect_ratio_range=(1.0, 1.0),
+        scale_divisor=size_divisor),
     dict(type='LoadOCRAnnotations', with_polygon=True, with_bbox=True, with_label=True),
     dict(type='mmpse_ext.PackPSEInputs', meta_keys=pack_meta_keys),
 ]

@@ -11,11 +11,11 @@
 icdar2015_data_root = '/home/datasets/ICDAR2015/text_localization'
 icdar2015_ann_format = 'paddle'
 
-train_scale_range = (0.5, 3.0)   # random isotropic rescale (IaaAugment Resize [0.5, 3])
-train_max_angle = 10             # degrees, image size kept (IaaAugment Affine rotate [-10, 10])
-train_min_short_side = 640       # enlarge before target generation (MakePseGt size)
-train_crop_size = (640, 640)     # (w, h) of RandomCropImgMask's window
-train_text_crop_prob = 5 / 8     # RandomCropImgMask draws uniformly with p = 3/8
+train_scale_range = (0.5, 3.0)  # random isotropic rescale (IaaAugment Resize [0.5, 3])
+train_max_angle = 10  # degrees, image size kept (IaaAugment Affine rotate [-10, 10])
+train_min_short_side = 640  # enlarge before target generation (MakePseGt size)
+train_crop_size = (640, 640)  # (w, h) of RandomCropImgMask's window
+train_text_crop_prob = 5 / 8  # RandomCropImgMask draws uniformly with p = 3/8
 # Test resize, mmpse_ext.LimitSideResize (PaddleOCR's DetResizeForTest vocabulary): the recipe
 # enlarges a short side below 736 to 736 ('min'); 'max' shrinks a long side above the length
 # (photos: 960). Sides rounded to multiples of 32. Then the network-input cap, whatever the
@@ -47,8 +47,10 @@ train_pipeline = [
     dict(type='mmpse_ext.MinShortSideResize', min_short_side=train_min_short_side),
     # Paddle's order: targets on the whole image, then a crop that looks for text in the text map
     pse_targets,
-    dict(type='mmpse_ext.TextAwareRandomCrop', crop_size=train_crop_size,
-         text_crop_prob=train_text_crop_prob),
+    dict(
+        type='mmpse_ext.TextAwareRandomCrop',
+        crop_size=train_crop_size,
+        text_crop_prob=train_text_crop_prob),
     dict(type='mmpse_ext.PackPSEInputs', meta_keys=pack_meta_keys),
 ]
 
@@ -56,9 +58,13 @@ train_pipeline = [
 # coordinates; the resize records scale_factor for mapping predictions back.
 test_pipeline = [
     dict(type='LoadImageFromFile', color_type='color_ignore_orientation'),
-    dict(type='mmpse_ext.LimitSideResize', limit_side_len=test_limit_side_len,
-         limit_type=test_limit_type, size_divisor=test_size_divisor,
-         max_pixels=test_max_pixels, max_side=test_max_side),
+    dict(
+        type='mmpse_ext.LimitSideResize',
+        limit_side_len=test_limit_side_len,
+        limit_type=test_limit_type,
+        size_divisor=test_size_divisor,
+        max_pixels=test_max_pixels,
+        max_side=test_max_side),
     dict(type='LoadOCRAnnotations', with_polygon=True, with_bbox=True, with_label=True),
     dict(type='mmpse_ext.PackPSEInputs', meta_keys=pack_meta_keys),
 ]

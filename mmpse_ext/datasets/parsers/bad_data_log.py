@@ -38,8 +38,7 @@ class BadDataLog:
             action (str): What was done about it, e.g. ``'instance skipped'``.
         """
         self.counts[kind] += 1
-        warnings.warn(f'{where}: {kind}: {message}; {action}', BadAnnotationWarning,
-                      stacklevel=2)
+        warnings.warn(f'{where}: {kind}: {message}; {action}', BadAnnotationWarning, stacklevel=2)
 
     def as_dict(self) -> Dict[str, int]:
         """Counts by kind (only kinds that occurred)."""

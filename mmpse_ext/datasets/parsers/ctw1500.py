@@ -62,9 +62,10 @@ def _read_xml(ann_file: str, log: BadDataLog, rules: InstanceRules) -> Optional[
         if segs is not None and segs.text is not None:
             coords = parse_numbers(segs.text.strip().split(','))
         if coords is None or len(coords) != NUM_CTW_COORDS:
-            log.report(BadDataLog.MALFORMED_INSTANCE, where,
-                       f'<segs> must hold {NUM_CTW_COORDS} numbers, got '
-                       f'{None if segs is None else segs.text!r:.200}', 'instance skipped')
+            log.report(
+                BadDataLog.MALFORMED_INSTANCE, where,
+                f'<segs> must hold {NUM_CTW_COORDS} numbers, got '
+                f'{None if segs is None else segs.text!r:.200}', 'instance skipped')
             continue
         label = box.find('label')
         text = '' if label is None or label.text is None else label.text
@@ -84,10 +85,11 @@ def _read_txt(ann_file: str, log: BadDataLog, rules: InstanceRules) -> List[dict
             continue
         parsed = _parse_txt_line(line.strip())
         if parsed is None:
-            log.report(BadDataLog.MALFORMED_LINE, where,
-                       f'expected {NUM_CTW_COORDS} integers then "{TRANSCRIPTION_MARK}" and a '
-                       f'transcription, or {NUM_CURVE_FIELDS} integers (text_label_curve), '
-                       f'got {line!r:.200}', 'line skipped')
+            log.report(
+                BadDataLog.MALFORMED_LINE, where,
+                f'expected {NUM_CTW_COORDS} integers then "{TRANSCRIPTION_MARK}" and a '
+                f'transcription, or {NUM_CURVE_FIELDS} integers (text_label_curve), '
+                f'got {line!r:.200}', 'line skipped')
             continue
         coords, text = parsed
         instance = make_text_instance(coords, text, where, log, rules)
@@ -125,7 +127,9 @@ def ctw1500_image_stems(name: str) -> Optional[Sequence[str]]:
     return stems
 
 
-def read_ctw1500_dir(ann_dir: str, img_dir: str, log: BadDataLog,
+def read_ctw1500_dir(ann_dir: str,
+                     img_dir: str,
+                     log: BadDataLog,
                      rules: InstanceRules = InstanceRules()) -> List[dict]:
     """Pair ``NNNN.{xml,txt}`` files with ``NNNN.<ext>`` images and parse them.
 

@@ -44,8 +44,7 @@ def read_icdar_gt_file(gt_file: str, log: BadDataLog,
         coords = parse_numbers(fields[:NUM_QUAD_COORDS])
         if len(fields) <= NUM_QUAD_COORDS or coords is None:
             log.report(BadDataLog.MALFORMED_LINE, where,
-                       f'expected 8 numbers and a transcription, got {line!r:.200}',
-                       'line skipped')
+                       f'expected 8 numbers and a transcription, got {line!r:.200}', 'line skipped')
             continue
         instance = make_text_instance(coords, fields[NUM_QUAD_COORDS], where, log, rules)
         if instance is not None:
@@ -53,7 +52,9 @@ def read_icdar_gt_file(gt_file: str, log: BadDataLog,
     return instances
 
 
-def read_icdar_gt_dir(gt_dir: str, img_dir: str, log: BadDataLog,
+def read_icdar_gt_dir(gt_dir: str,
+                      img_dir: str,
+                      log: BadDataLog,
                       rules: InstanceRules = InstanceRules()) -> List[dict]:
     """Pair ``gt_<stem>.txt`` files with ``<stem>.<ext>`` images and parse them.
 
@@ -83,13 +84,15 @@ def read_icdar_gt_dir(gt_dir: str, img_dir: str, log: BadDataLog,
         gt_stems.add(stem)
         gt_file = osp.join(gt_dir, name)
         if stem not in images:
-            log.report(BadDataLog.MISSING_IMAGE, f'{gt_file}:1',
-                       f'no image {stem}.* in {img_dir}', 'file skipped')
+            log.report(BadDataLog.MISSING_IMAGE, f'{gt_file}:1', f'no image {stem}.* in {img_dir}',
+                       'file skipped')
             continue
         entries.append(
-            dict(img_path=images[stem], instances=read_icdar_gt_file(gt_file, log, rules),
-                 where=f'{gt_file}:1'))
+            dict(
+                img_path=images[stem],
+                instances=read_icdar_gt_file(gt_file, log, rules),
+                where=f'{gt_file}:1'))
     for stem in sorted(set(images) - gt_stems, key=natural_key):
-        log.report(BadDataLog.MISSING_ANNOTATION, images[stem],
-                   f'no gt_{stem}.txt in {gt_dir}', 'image skipped')
+        log.report(BadDataLog.MISSING_ANNOTATION, images[stem], f'no gt_{stem}.txt in {gt_dir}',
+                   'image skipped')
     return entries

@@ -20,7 +20,9 @@ class MMOCRAnnotations(NamedTuple):
     entries: List[dict]
 
 
-def read_mmocr_json(ann_file: str, img_root: str, log: BadDataLog,
+def read_mmocr_json(ann_file: str,
+                    img_root: str,
+                    log: BadDataLog,
                     rules: InstanceRules = InstanceRules()) -> MMOCRAnnotations:
     """Parse an MMOCR text detection annotation file.
 
@@ -69,13 +71,16 @@ def read_mmocr_json(ann_file: str, img_root: str, log: BadDataLog,
                            f'"polygon" is not a list of numbers: {raw_instance!r:.200}',
                            'instance skipped')
                 continue
-            instance = make_text_instance(coords, str(raw_instance.get('text', '')),
-                                          instance_where, log, rules,
-                                          ignore=bool(raw_instance.get('ignore', False)))
+            instance = make_text_instance(
+                coords,
+                str(raw_instance.get('text', '')),
+                instance_where,
+                log,
+                rules,
+                ignore=bool(raw_instance.get('ignore', False)))
             if instance is not None:
                 instances.append(instance)
-        entry = dict(img_path=osp.join(img_root, raw['img_path']), instances=instances,
-                     where=where)
+        entry = dict(img_path=osp.join(img_root, raw['img_path']), instances=instances, where=where)
         for key in ('height', 'width'):
             if isinstance(raw.get(key), int):
                 entry[key] = raw[key]

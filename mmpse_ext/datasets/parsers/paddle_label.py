@@ -11,7 +11,9 @@ from .bad_data_log import BadDataLog
 from .text_instance import InstanceRules, make_text_instance, parse_numbers
 
 
-def read_paddle_label_file(label_file: str, img_root: str, log: BadDataLog,
+def read_paddle_label_file(label_file: str,
+                           img_root: str,
+                           log: BadDataLog,
                            rules: InstanceRules = InstanceRules()) -> List[dict]:
     """Parse a PaddleOCR label file.
 
@@ -34,14 +36,13 @@ def read_paddle_label_file(label_file: str, img_root: str, log: BadDataLog,
             continue
         path, sep, label = line.partition('\t')
         if not sep or not path.strip():
-            log.report(BadDataLog.MALFORMED_LINE, where,
-                       'expected "<image path><TAB><json list>"', 'image skipped')
+            log.report(BadDataLog.MALFORMED_LINE, where, 'expected "<image path><TAB><json list>"',
+                       'image skipped')
             continue
         try:
             regions = json.loads(label)
         except json.JSONDecodeError as err:
-            log.report(BadDataLog.MALFORMED_LINE, where, f'invalid JSON ({err})',
-                       'image skipped')
+            log.report(BadDataLog.MALFORMED_LINE, where, f'invalid JSON ({err})', 'image skipped')
             continue
         if not isinstance(regions, list):
             log.report(BadDataLog.MALFORMED_LINE, where,

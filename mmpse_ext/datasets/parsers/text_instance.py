@@ -32,8 +32,8 @@ class InstanceRules(NamedTuple):
 
 
 #: The evaluation policy: everything kept as annotated, only ``###`` don't-care.
-EVALUATION_RULES = InstanceRules(keep_invalid=True,
-                                 dont_care_texts=EVALUATION_IGNORE_TRANSCRIPTIONS)
+EVALUATION_RULES = InstanceRules(
+    keep_invalid=True, dont_care_texts=EVALUATION_IGNORE_TRANSCRIPTIONS)
 
 
 def make_text_instance(coords: Sequence[float],
@@ -85,9 +85,9 @@ def make_text_instance(coords: Sequence[float],
         if not rules.keep_invalid:
             return None
     elif not valid:
-        log.report(BadDataLog.SELF_INTERSECTING, where, f'points {points}',
-                   _KEPT_FOR_EVALUATION if rules.keep_invalid else
-                   'instance kept as ignored (excluded from training)')
+        log.report(
+            BadDataLog.SELF_INTERSECTING, where, f'points {points}', _KEPT_FOR_EVALUATION
+            if rules.keep_invalid else 'instance kept as ignored (excluded from training)')
         ignore = ignore or not rules.keep_invalid
     xs, ys = coords[0::2], coords[1::2]
     return dict(

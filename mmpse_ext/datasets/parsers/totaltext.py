@@ -24,9 +24,8 @@ from .text_instance import InstanceRules, make_text_instance, parse_numbers
 TOTALTEXT_DONT_CARE = '#'
 GT_PREFIX = 'poly_gt_'
 
-_RECORD = re.compile(
-    r'^x:\s*\[\[(?P<x>[^\]]*)\]\]\s*,\s*y:\s*\[\[(?P<y>[^\]]*)\]\]\s*,\s*'
-    r'ornt:\s*\[(?P<ornt>[^\]]*)\]\s*,\s*transcriptions:\s*\[(?P<text>.*)\]\s*$')
+_RECORD = re.compile(r'^x:\s*\[\[(?P<x>[^\]]*)\]\]\s*,\s*y:\s*\[\[(?P<y>[^\]]*)\]\]\s*,\s*'
+                     r'ornt:\s*\[(?P<ornt>[^\]]*)\]\s*,\s*transcriptions:\s*\[(?P<text>.*)\]\s*$')
 
 
 def _records(lines: Sequence[str]) -> List[Tuple[int, str]]:
@@ -92,9 +91,10 @@ def read_totaltext_file(gt_file: str, log: BadDataLog,
         where = f'{gt_file}:{line_no}'
         parsed = parse_totaltext_record(record)
         if parsed is None:
-            log.report(BadDataLog.MALFORMED_LINE, where,
-                       "expected x: [[...]], y: [[...]] (same count), ornt: [...], "
-                       f"transcriptions: [u'...'], got {record!r:.200}", 'record skipped')
+            log.report(
+                BadDataLog.MALFORMED_LINE, where,
+                "expected x: [[...]], y: [[...]] (same count), ornt: [...], "
+                f"transcriptions: [u'...'], got {record!r:.200}", 'record skipped')
             continue
         coords, text = parsed
         instance = make_text_instance(coords, text, where, log, rules)
@@ -110,7 +110,9 @@ def totaltext_image_stems(name: str) -> Optional[Sequence[str]]:
     return [name[len(GT_PREFIX):-len('.txt')]]
 
 
-def read_totaltext_dir(gt_dir: str, img_dir: str, log: BadDataLog,
+def read_totaltext_dir(gt_dir: str,
+                       img_dir: str,
+                       log: BadDataLog,
                        rules: InstanceRules = InstanceRules()) -> List[dict]:
     """Pair ``poly_gt_<stem>.txt`` files with ``<stem>.<ext>`` images and parse them.
 
@@ -123,7 +125,10 @@ def read_totaltext_dir(gt_dir: str, img_dir: str, log: BadDataLog,
     Returns:
         list[dict]: ``dict(img_path, instances, where)`` per image, in natural name order.
     """
-    return [dict(img_path=img_path, instances=read_totaltext_file(gt_path, log, rules),
-                 where=f'{gt_path}:1')
-            for gt_path, img_path in pair_annotation_files(gt_dir, img_dir,
-                                                           totaltext_image_stems, log)]
+    return [
+        dict(
+            img_path=img_path,
+            instances=read_totaltext_file(gt_path, log, rules),
+            where=f'{gt_path}:1')
+        for gt_path, img_path in pair_annotation_files(gt_dir, img_dir, totaltext_image_stems, log)
+    ]

@@ -24,10 +24,18 @@ CURVED_STREAM = 1
 #: Folder names per split (relative to the output root): Total-Text's archive folders and
 #: CTW1500's (MMOCR's preparer downloads); the CTW1500 image names link to the Total-Text files.
 CURVED_LAYOUT = {
-    'train': dict(tt_img_dir='Images/Train', tt_gt_dir='txt_format/Train',
-                  ctw_img_dir='train_images', ctw_gt_dir='ctw1500_train_labels'),
-    'test': dict(tt_img_dir='Images/Test', tt_gt_dir='txt_format/Test',
-                 ctw_img_dir='test_images', ctw_gt_dir='gt_ctw1500'),
+    'train':
+    dict(
+        tt_img_dir='Images/Train',
+        tt_gt_dir='txt_format/Train',
+        ctw_img_dir='train_images',
+        ctw_gt_dir='ctw1500_train_labels'),
+    'test':
+    dict(
+        tt_img_dir='Images/Test',
+        tt_gt_dir='txt_format/Test',
+        ctw_img_dir='test_images',
+        ctw_gt_dir='gt_ctw1500'),
 }
 
 
@@ -92,8 +100,7 @@ def make_synthetic_curved(out_dir: str = 'data/synthetic_curved',
             img, regions = make_scene(rng, height, width, fonts, scene_cfg)
             tt_name = f'img{i}.jpg'
             tt_path = osp.join(out_dir, names['tt_img_dir'], tt_name)
-            if not cv2.imwrite(tt_path, img, [cv2.IMWRITE_JPEG_QUALITY,
-                                              int(rng.integers(80, 96))]):
+            if not cv2.imwrite(tt_path, img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(80, 96))]):
                 raise OSError(f'could not write {tt_path}')
             write_totaltext_txt(
                 osp.join(out_dir, names['tt_gt_dir'], f'poly_gt_img{i}.txt'), regions)
@@ -103,8 +110,8 @@ def make_synthetic_curved(out_dir: str = 'data/synthetic_curved',
                 os.remove(link)
             os.symlink(osp.relpath(tt_path, osp.dirname(link)), link)
             if split == 'train':
-                write_ctw1500_xml(osp.join(out_dir, names['ctw_gt_dir'], f'{stem}.xml'),
-                                  f'{stem}.jpg', regions)
+                write_ctw1500_xml(
+                    osp.join(out_dir, names['ctw_gt_dir'], f'{stem}.xml'), f'{stem}.jpg', regions)
             else:
                 write_ctw1500_test_txt(
                     osp.join(out_dir, names['ctw_gt_dir'], f'000{stem}.txt'), regions)

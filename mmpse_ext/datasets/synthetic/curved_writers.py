@@ -41,8 +41,10 @@ def ctw1500_points(region: TextRegion) -> np.ndarray:
     points = np.asarray(region.points, np.float64)
     half = len(points) // 2
     if half != CTW_POINTS_PER_SIDE:
-        points = np.vstack([_resample(points[:half], CTW_POINTS_PER_SIDE),
-                            _resample(points[half:], CTW_POINTS_PER_SIDE)])
+        points = np.vstack([
+            _resample(points[:half], CTW_POINTS_PER_SIDE),
+            _resample(points[half:], CTW_POINTS_PER_SIDE)
+        ])
     return np.round(points).astype(np.int64)
 
 
@@ -62,8 +64,10 @@ def write_ctw1500_xml(path: str, image_name: str, regions: Sequence[TextRegion])
     ``<label>`` the transcription (``###`` for don't-care words, which the XML does not mark
     otherwise), ``<segs>`` the 28 coordinates and ``<pts>`` the same 14 points.
     """
-    lines = ['<?xml version="1.0" encoding="utf-8"?>', '<Annotations>',
-             f'  <image file={quoteattr(image_name)}>']
+    lines = [
+        '<?xml version="1.0" encoding="utf-8"?>', '<Annotations>',
+        f'  <image file={quoteattr(image_name)}>'
+    ]
     for region in regions:
         points = ctw1500_points(region)
         left, top = points.min(axis=0)
@@ -80,8 +84,10 @@ def write_ctw1500_xml(path: str, image_name: str, regions: Sequence[TextRegion])
 
 def write_ctw1500_test_txt(path: str, regions: Sequence[TextRegion]) -> None:
     """One image's test labels: ``x1,y1,...,x14,y14,####transcription`` per line."""
-    lines = [','.join(str(int(v)) for v in ctw1500_points(r).reshape(-1)) + ',####' + r.text
-             for r in regions]
+    lines = [
+        ','.join(str(int(v)) for v in ctw1500_points(r).reshape(-1)) + ',####' + r.text
+        for r in regions
+    ]
     with open(path, 'w', encoding='utf-8', newline='\n') as f:
         f.write(''.join(line + '\n' for line in lines))
 

@@ -111,18 +111,26 @@ def _place_line(rng, kind: str, words: List[str], font: str, height: int, scene_
     if kind == 'curved':
         radius = line_w / rng.uniform(0.5, 1.4)
         radius = max(radius, 2.5 * height)
-        return place_arc(line, center, angle, radius, frown=bool(rng.random() < 0.5),
-                         scene_hw=scene_hw, plate_margin=plate_margin), plate_margin
+        return place_arc(
+            line,
+            center,
+            angle,
+            radius,
+            frown=bool(rng.random() < 0.5),
+            scene_hw=scene_hw,
+            plate_margin=plate_margin), plate_margin
     keystone = (1.0, 1.0)
     if rng.random() < 0.5:  # perspective: one end farther away than the other
         k = rng.uniform(0.6, 1.0)
         keystone = (k, 1.0) if rng.random() < 0.5 else (1.0, k)
     jitter = rng.normal(0, 0.06 * height, size=(4, 2)) if rng.random() < 0.5 else np.zeros((4, 2))
-    return place_quad(line, center, angle, keystone, jitter, scene_hw,
-                      plate_margin), plate_margin
+    return place_quad(line, center, angle, keystone, jitter, scene_hw, plate_margin), plate_margin
 
 
-def make_scene(rng: np.random.Generator, height: int, width: int, fonts: Sequence[str],
+def make_scene(rng: np.random.Generator,
+               height: int,
+               width: int,
+               fonts: Sequence[str],
                cfg: Optional[SceneConfig] = None) -> Tuple[np.ndarray, List[TextRegion]]:
     """Draw a textured scene with words (straight, perspective, curved, touching, ``###``).
 

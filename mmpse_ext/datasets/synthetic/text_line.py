@@ -29,8 +29,12 @@ def load_font(path: str, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(path, size)
 
 
-def render_line(words: Sequence[str], font_path: str, size: int, gap: float,
-                stroke: int = 0, pad_ratio: float = 0.08) -> RenderedLine:
+def render_line(words: Sequence[str],
+                font_path: str,
+                size: int,
+                gap: float,
+                stroke: int = 0,
+                pad_ratio: float = 0.08) -> RenderedLine:
     """Draw words left to right on one baseline.
 
     Args:
@@ -65,7 +69,11 @@ def render_line(words: Sequence[str], font_path: str, size: int, gap: float,
         x = cursor + pad - left
         draw_fill.text((x, origin_y), word, font=font, fill=255)
         if stroke:
-            draw_outline.text((x, origin_y), word, font=font, fill=255, stroke_width=stroke,
+            draw_outline.text((x, origin_y),
+                              word,
+                              font=font,
+                              fill=255,
+                              stroke_width=stroke,
                               stroke_fill=255)
         boxes.append((cursor, origin_y + t - pad, cursor + width + 2 * pad, origin_y + b + pad))
         cursor += width + 2 * pad + gap

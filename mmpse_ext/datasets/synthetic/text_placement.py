@@ -43,8 +43,7 @@ def _roi_of(points: np.ndarray, height: int, width: int):
 
 
 def place_quad(line: RenderedLine, center, angle_deg: float, keystone: Tuple[float, float],
-               jitter: np.ndarray, scene_hw: Tuple[int, int],
-               plate_margin: float) -> Placement:
+               jitter: np.ndarray, scene_hw: Tuple[int, int], plate_margin: float) -> Placement:
     """Map the line box onto a rotated, perspective-distorted quadrilateral.
 
     Args:
@@ -63,8 +62,8 @@ def place_quad(line: RenderedLine, center, angle_deg: float, keystone: Tuple[flo
     x0, y0, x1, y1 = line.line_box
     w, h = x1 - x0, y1 - y0
     left, right = keystone
-    local = np.array([[-w / 2, -h * left / 2], [w / 2, -h * right / 2],
-                      [w / 2, h * right / 2], [-w / 2, h * left / 2]]) + jitter
+    local = np.array([[-w / 2, -h * left / 2], [w / 2, -h * right / 2], [w / 2, h * right / 2],
+                      [-w / 2, h * left / 2]]) + jitter
     theta = np.deg2rad(angle_deg)
     rot = np.array([[np.cos(theta), np.sin(theta)], [-np.sin(theta), np.cos(theta)]])
     dst = local @ rot.T + np.asarray(center, np.float64)
@@ -86,15 +85,21 @@ def place_quad(line: RenderedLine, center, angle_deg: float, keystone: Tuple[flo
     def warp_alpha(alpha):
         if size[0] <= 0 or size[1] <= 0:
             return np.zeros((max(size[1], 0), max(size[0], 0)), np.float32)
-        return cv2.warpPerspective(alpha, warp, size, flags=cv2.INTER_LINEAR).astype(
-            np.float32) / 255.0
+        return cv2.warpPerspective(
+            alpha, warp, size, flags=cv2.INTER_LINEAR).astype(np.float32) / 255.0
 
     words = [apply(_box_corners(box)) for box in line.word_boxes]
     return Placement(roi, warp_alpha(line.fill), warp_alpha(line.outline), words, plate)
 
 
-def place_arc(line: RenderedLine, center, angle_deg: float, radius: float, frown: bool,
-              scene_hw: Tuple[int, int], plate_margin: float, samples: int = 7) -> Placement:
+def place_arc(line: RenderedLine,
+              center,
+              angle_deg: float,
+              radius: float,
+              frown: bool,
+              scene_hw: Tuple[int, int],
+              plate_margin: float,
+              samples: int = 7) -> Placement:
     """Bend the line along a circular arc of the given radius (at the line's mid-height).
 
     ``frown=True`` bends like an arch (centre of the circle below the text), else like a smile.
@@ -137,8 +142,9 @@ def place_arc(line: RenderedLine, center, angle_deg: float, radius: float, frown
     patch_h, patch_w = line.fill.shape
     plate = box_outline(_grow_box(line.line_box, plate_margin), 16)
     roi = _roi_of(np.vstack([box_outline((0, 0, patch_w, patch_h), 24), plate]), *scene_hw)
-    xs, ys = np.meshgrid(np.arange(roi[0], roi[2], dtype=np.float64) + 0.5,
-                         np.arange(roi[1], roi[3], dtype=np.float64) + 0.5)
+    xs, ys = np.meshgrid(
+        np.arange(roi[0], roi[2], dtype=np.float64) + 0.5,
+        np.arange(roi[1], roi[3], dtype=np.float64) + 0.5)
     q = np.stack([xs - center[0], ys - center[1]], axis=-1) @ rot  # inverse rotation
     qx, qy = q[..., 0], q[..., 1] - sign * radius
     r = np.hypot(qx, qy)
@@ -149,8 +155,8 @@ def place_arc(line: RenderedLine, center, angle_deg: float, radius: float, frown
     def warp_alpha(img):
         if map_u.size == 0:
             return np.zeros(map_u.shape, np.float32)
-        return cv2.remap(img, map_u, map_v, cv2.INTER_LINEAR, borderValue=0).astype(
-            np.float32) / 255.0
+        return cv2.remap(
+            img, map_u, map_v, cv2.INTER_LINEAR, borderValue=0).astype(np.float32) / 255.0
 
     words = [box_outline(box, samples) for box in line.word_boxes]
     return Placement(roi, warp_alpha(line.fill), warp_alpha(line.outline), words, plate)

@@ -12,12 +12,20 @@ from .scene import TextRegion
 #: Directory / file names per split: PaddleOCR's doc layout (images shared by all formats),
 #: the raw ICDAR2015 release names, MMOCR's dataset preparer names.
 LAYOUT = {
-    'train': dict(img_dir='icdar_c4_train_imgs', icdar_img_dir='ch4_training_images',
-                  icdar_gt_dir='ch4_training_localization_transcription_gt',
-                  paddle_label='train_icdar2015_label.txt', mmocr_json='textdet_train.json'),
-    'test': dict(img_dir='ch4_test_images', icdar_img_dir='ch4_test_images',
-                 icdar_gt_dir='Challenge4_Test_Task1_GT',
-                 paddle_label='test_icdar2015_label.txt', mmocr_json='textdet_test.json'),
+    'train':
+    dict(
+        img_dir='icdar_c4_train_imgs',
+        icdar_img_dir='ch4_training_images',
+        icdar_gt_dir='ch4_training_localization_transcription_gt',
+        paddle_label='train_icdar2015_label.txt',
+        mmocr_json='textdet_train.json'),
+    'test':
+    dict(
+        img_dir='ch4_test_images',
+        icdar_img_dir='ch4_test_images',
+        icdar_gt_dir='Challenge4_Test_Task1_GT',
+        paddle_label='test_icdar2015_label.txt',
+        mmocr_json='textdet_test.json'),
 }
 
 
@@ -52,8 +60,9 @@ def icdar_quad(region: TextRegion) -> np.ndarray:
 
 def write_icdar_gt(path: str, regions: Sequence[TextRegion]) -> None:
     """``x1,y1,...,x4,y4,transcription`` per line, UTF-8 with BOM, CRLF (like the release)."""
-    lines = [','.join(str(int(v)) for v in icdar_quad(r).reshape(-1)) + ',' + r.text
-             for r in regions]
+    lines = [
+        ','.join(str(int(v)) for v in icdar_quad(r).reshape(-1)) + ',' + r.text for r in regions
+    ]
     with open(path, 'w', encoding='utf-8-sig', newline='') as f:
         f.write(''.join(line + '\r\n' for line in lines))
 
@@ -64,17 +73,23 @@ def paddle_label_line(img_rel_path: str, regions: Sequence[TextRegion]) -> str:
     return img_rel_path + '\t' + json.dumps(label, ensure_ascii=False)
 
 
-def mmocr_entry(img_rel_path: str, height: int, width: int,
-                regions: Sequence[TextRegion]) -> Dict:
+def mmocr_entry(img_rel_path: str, height: int, width: int, regions: Sequence[TextRegion]) -> Dict:
     """One ``data_list`` item of MMOCR's ``textdet_*.json``."""
     instances = []
     for r in regions:
         points = integer_points(r)
         instances.append(
-            dict(polygon=points.reshape(-1).tolist(),
-                 bbox=[int(points[:, 0].min()), int(points[:, 1].min()),
-                       int(points[:, 0].max()), int(points[:, 1].max())],
-                 bbox_label=0, ignore=r.text == '###', text=r.text))
+            dict(
+                polygon=points.reshape(-1).tolist(),
+                bbox=[
+                    int(points[:, 0].min()),
+                    int(points[:, 1].min()),
+                    int(points[:, 0].max()),
+                    int(points[:, 1].max())
+                ],
+                bbox_label=0,
+                ignore=r.text == '###',
+                text=r.text))
     return dict(img_path=img_rel_path, height=height, width=width, instances=instances)
 
 
@@ -99,22 +114,23 @@ class SplitWriter:
         """Write ``img_<index>.jpg`` and its raw ICDAR file; remember the other formats."""
         name = f'img_{index}'
         rel = f'{self.names["img_dir"]}/{name}.jpg'
-        if not cv2.imwrite(osp.join(self.out_dir, rel), img,
-                           [cv2.IMWRITE_JPEG_QUALITY, int(jpeg_quality)]):
+        quality = [cv2.IMWRITE_JPEG_QUALITY, int(jpeg_quality)]
+        if not cv2.imwrite(osp.join(self.out_dir, rel), img, quality):
             raise OSError(f'could not write {osp.join(self.out_dir, rel)}')
-        write_icdar_gt(osp.join(self.out_dir, self.names['icdar_gt_dir'], f'gt_{name}.txt'),
-                       regions)
+        write_icdar_gt(
+            osp.join(self.out_dir, self.names['icdar_gt_dir'], f'gt_{name}.txt'), regions)
         self.paddle_lines.append(paddle_label_line(rel, regions))
         self.mmocr_items.append(mmocr_entry(rel, img.shape[0], img.shape[1], regions))
 
     def finish(self) -> None:
         """Write the PaddleOCR label file, the MMOCR JSON and the raw-release image folder."""
-        with open(osp.join(self.out_dir, self.names['paddle_label']), 'w',
-                  encoding='utf-8') as f:
+        with open(osp.join(self.out_dir, self.names['paddle_label']), 'w', encoding='utf-8') as f:
             f.write(''.join(line + '\n' for line in self.paddle_lines))
         content = dict(
-            metainfo=dict(dataset_type='TextDetDataset', task_name='textdet',
-                          category=[dict(id=0, name='text')]),
+            metainfo=dict(
+                dataset_type='TextDetDataset',
+                task_name='textdet',
+                category=[dict(id=0, name='text')]),
             data_list=self.mmocr_items)
         with open(osp.join(self.out_dir, self.names['mmocr_json']), 'w', encoding='utf-8') as f:
             json.dump(content, f, ensure_ascii=False)

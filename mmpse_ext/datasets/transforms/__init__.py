@@ -8,7 +8,7 @@ from .random_scale import RandomScale
 from .text_aware_random_crop import TextAwareRandomCrop
 
 __all__ = [
-    'InputSizeCapWarning', 'LimitSideResize', 'MinShortSideResize', 'PackPSEInputs',
-    'PSETargets', 'paddle_shrink_rates', 'shrink_distance', 'RandomRotateKeepSize', 'RandomScale',
+    'InputSizeCapWarning', 'LimitSideResize', 'MinShortSideResize', 'PackPSEInputs', 'PSETargets',
+    'paddle_shrink_rates', 'shrink_distance', 'RandomRotateKeepSize', 'RandomScale',
     'TextAwareRandomCrop'
 ]

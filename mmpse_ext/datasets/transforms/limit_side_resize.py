@@ -60,9 +60,13 @@ class LimitSideResize(BaseTransform):
         interpolation (str): mmcv interpolation name.
     """
 
-    def __init__(self, limit_side_len: int = 736, limit_type: str = 'min',
-                 size_divisor: int = 32, max_pixels: Optional[int] = DEFAULT_MAX_PIXELS,
-                 max_side: Optional[int] = DEFAULT_MAX_SIDE, rounding: str = 'half_up',
+    def __init__(self,
+                 limit_side_len: int = 736,
+                 limit_type: str = 'min',
+                 size_divisor: int = 32,
+                 max_pixels: Optional[int] = DEFAULT_MAX_PIXELS,
+                 max_side: Optional[int] = DEFAULT_MAX_SIDE,
+                 rounding: str = 'half_up',
                  interpolation: str = 'bilinear') -> None:
         if limit_type not in LIMIT_TYPES:
             raise ValueError(f'limit_type must be one of {LIMIT_TYPES}, got {limit_type!r}')
@@ -148,8 +152,11 @@ class LimitSideResize(BaseTransform):
         if (new_w, new_h) == (width, height):  # skip a full-image copy; record the no-op
             results.update(scale=(width, height), scale_factor=(1.0, 1.0), keep_ratio=False)
             return results
-        resize = Resize(scale=(new_w, new_h), keep_ratio=False, clip_object_border=False,
-                        interpolation=self.interpolation)
+        resize = Resize(
+            scale=(new_w, new_h),
+            keep_ratio=False,
+            clip_object_border=False,
+            interpolation=self.interpolation)
         return resize(results)
 
     def __repr__(self) -> str:

@@ -36,7 +36,9 @@ class MinShortSideResize(BaseTransform):
         interpolation (str): mmcv interpolation name.
     """
 
-    def __init__(self, min_short_side: int = 640, size_divisor: Optional[int] = None,
+    def __init__(self,
+                 min_short_side: int = 640,
+                 size_divisor: Optional[int] = None,
                  interpolation: str = 'bilinear') -> None:
         if int(min_short_side) <= 0:
             raise ValueError(f'min_short_side must be > 0, got {min_short_side}')
@@ -66,14 +68,21 @@ class MinShortSideResize(BaseTransform):
             return results
         if self.size_divisor is None:
             return self._scale_by_factor(results, self.min_short_side / min(height, width))
-        resize = Resize(scale=(new_w, new_h), keep_ratio=False, clip_object_border=False,
-                        interpolation=self.interpolation)
+        resize = Resize(
+            scale=(new_w, new_h),
+            keep_ratio=False,
+            clip_object_border=False,
+            interpolation=self.interpolation)
         return resize(results)
 
     def _scale_by_factor(self, results: dict, factor: float) -> dict:
         """Paddle's ``MakePseGt`` enlargement: one factor for the image and the annotations."""
-        img = cv2.resize(results['img'], None, fx=factor, fy=factor,
-                         interpolation=cv2_interp_codes[self.interpolation])
+        img = cv2.resize(
+            results['img'],
+            None,
+            fx=factor,
+            fy=factor,
+            interpolation=cv2_interp_codes[self.interpolation])
         return store_isotropic_resize(results, img, factor)
 
     def __repr__(self) -> str:

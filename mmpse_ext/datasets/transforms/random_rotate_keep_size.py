@@ -31,7 +31,9 @@ class RandomRotateKeepSize(BaseTransform):
         interpolation (int): OpenCV interpolation flag.
     """
 
-    def __init__(self, max_angle: float = 10.0, border_value: int = 0,
+    def __init__(self,
+                 max_angle: float = 10.0,
+                 border_value: int = 0,
                  interpolation: int = cv2.INTER_LINEAR) -> None:
         if max_angle < 0:
             raise ValueError(f'max_angle must be >= 0, got {max_angle}')
@@ -53,8 +55,11 @@ class RandomRotateKeepSize(BaseTransform):
         h, w = img.shape[:2]
         img_matrix = cv2.getRotationMatrix2D(((w - 1) / 2, (h - 1) / 2), angle, 1.0)
         results['img'] = cv2.warpAffine(
-            img, img_matrix, (w, h), flags=self.interpolation,
-            borderMode=cv2.BORDER_CONSTANT, borderValue=self.border_value)
+            img,
+            img_matrix, (w, h),
+            flags=self.interpolation,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=self.border_value)
         results['rotated_angle'] = angle
         if results.get('gt_polygons') is None:
             return results

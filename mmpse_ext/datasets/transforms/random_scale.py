@@ -28,7 +28,8 @@ class RandomScale(BaseTransform):
         interpolation (str): mmcv interpolation name.
     """
 
-    def __init__(self, scale_range: Tuple[float, float] = (0.5, 3.0),
+    def __init__(self,
+                 scale_range: Tuple[float, float] = (0.5, 3.0),
                  interpolation: str = 'bilinear') -> None:
         low, high = scale_range
         if not 0 < low <= high:

@@ -56,8 +56,10 @@ class TextAwareRandomCrop(BaseTransform):
         pad (bool): Pad a smaller window to ``crop_size`` (above). Default False.
     """
 
-    def __init__(self, crop_size: Union[int, Tuple[int, int]] = 640,
-                 text_crop_prob: float = 5.0 / 8.0, crop_range: str = 'paddle',
+    def __init__(self,
+                 crop_size: Union[int, Tuple[int, int]] = 640,
+                 text_crop_prob: float = 5.0 / 8.0,
+                 crop_range: str = 'paddle',
                  pad: bool = False) -> None:
         crop_w, crop_h = (crop_size, crop_size) if isinstance(crop_size, int) else crop_size
         if crop_w <= 0 or crop_h <= 0:
@@ -95,8 +97,9 @@ class TextAwareRandomCrop(BaseTransform):
             c1, r1 = np.minimum(np.floor(points.max(axis=0) - 0.5), (w - 1, h - 1)).astype(int)
             if r0 > r1 or c0 > c1:
                 continue
-            extent = (r0, r1, c0, c1) if extent is None else (
-                min(extent[0], r0), max(extent[1], r1), min(extent[2], c0), max(extent[3], c1))
+            extent = (r0, r1, c0,
+                      c1) if extent is None else (min(extent[0], r0), max(extent[1], r1),
+                                                  min(extent[2], c0), max(extent[3], c1))
         return extent
 
     @cache_randomness
@@ -154,8 +157,8 @@ class TextAwareRandomCrop(BaseTransform):
             results['gt_polygons'] = polygons
             boxes = polygons_to_bboxes(polygons)
             results['gt_bboxes'] = boxes
-            keep_instances(results, (boxes[:, 2] > 0) & (boxes[:, 3] > 0) &
-                           (boxes[:, 0] < crop_w) & (boxes[:, 1] < crop_h))
+            keep_instances(results, (boxes[:, 2] > 0) & (boxes[:, 3] > 0) & (boxes[:, 0] < crop_w) &
+                           (boxes[:, 1] < crop_h))
         return results
 
     def _pad_to_crop_size(self, results: dict) -> None:

@@ -98,10 +98,16 @@ def coverage_tables(intersections: np.ndarray, gt_areas: np.ndarray,
         tuple[np.ndarray[G, D], np.ndarray[G, D]]: ``sigma = inter / area(gt)`` and
         ``tau = inter / area(det)``, float64, 0 where the area is 0.
     """
-    sigma = np.divide(intersections, gt_areas[:, None], out=np.zeros_like(intersections),
-                      where=gt_areas[:, None] > 0)
-    tau = np.divide(intersections, det_areas[None, :], out=np.zeros_like(intersections),
-                    where=det_areas[None, :] > 0)
+    sigma = np.divide(
+        intersections,
+        gt_areas[:, None],
+        out=np.zeros_like(intersections),
+        where=gt_areas[:, None] > 0)
+    tau = np.divide(
+        intersections,
+        det_areas[None, :],
+        out=np.zeros_like(intersections),
+        where=det_areas[None, :] > 0)
     return sigma, tau
 
 
@@ -165,7 +171,9 @@ def deteval_matches(sigma: np.ndarray,
     return DetEvalMatches(ones, split_gts, split_dets, merged_gts, merged_dets)
 
 
-def deteval_scores(matches: DetEvalMatches, num_gt: int, num_det: int,
+def deteval_scores(matches: DetEvalMatches,
+                   num_gt: int,
+                   num_det: int,
                    fsc_k: float = OFFICIAL_FSC_K) -> DetEvalScores:
     """Precision, recall and hmean from match counts pooled over a dataset.
 

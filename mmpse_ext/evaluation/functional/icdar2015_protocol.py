@@ -61,8 +61,10 @@ def intersection_over_union(intersections: np.ndarray, gt_areas: np.ndarray,
     return np.divide(intersections, unions, out=np.zeros_like(intersections), where=unions > 0)
 
 
-def dont_care_detections(intersections: np.ndarray, det_areas: np.ndarray,
-                         gt_dont_care: np.ndarray, area_precision_thr: float = 0.5) -> np.ndarray:
+def dont_care_detections(intersections: np.ndarray,
+                         det_areas: np.ndarray,
+                         gt_dont_care: np.ndarray,
+                         area_precision_thr: float = 0.5) -> np.ndarray:
     """Detections that lie mostly inside one don't-care ground truth.
 
     Args:
@@ -76,8 +78,8 @@ def dont_care_detections(intersections: np.ndarray, det_areas: np.ndarray,
         np.ndarray[D], bool.
     """
     covered = intersections[gt_dont_care]  # [G_dont_care, D]
-    shares = np.divide(covered, det_areas[None, :], out=np.zeros_like(covered),
-                       where=det_areas[None, :] > 0)
+    shares = np.divide(
+        covered, det_areas[None, :], out=np.zeros_like(covered), where=det_areas[None, :] > 0)
     return (shares > area_precision_thr).any(axis=0)
 
 

@@ -159,8 +159,8 @@ def build_geometries(point_arrays: Sequence[np.ndarray],
     if usable.any():
         kept = usable[ring_of_point]
         compact_ids = (np.cumsum(usable) - 1)[ring_of_point[kept]]
-        geometries[usable] = shapely.polygons(shapely.linearrings(coords[kept],
-                                                                  indices=compact_ids))
+        geometries[usable] = shapely.polygons(
+            shapely.linearrings(coords[kept], indices=compact_ids))
     not_simple = usable & ~shapely.is_valid(geometries)
     not_simple_ids = np.flatnonzero(not_simple)
     rings = [coords[starts[i]:starts[i] + sizes[i]] for i in not_simple_ids]
@@ -203,8 +203,8 @@ def batch_intersection_areas(gts: Sequence[PolygonGeometries],
         gb, db = gt.bounds[:, None, :], det.bounds[None, :, :]
         # Strict inequalities: boxes that only touch have an intersection of area 0. NaN bounds
         # (empty geometries) compare False, so they never become candidates.
-        overlap = ((gb[..., 0] < db[..., 2]) & (db[..., 0] < gb[..., 2]) &
-                   (gb[..., 1] < db[..., 3]) & (db[..., 1] < gb[..., 3]))
+        overlap = ((gb[..., 0] < db[..., 2]) & (db[..., 0] < gb[..., 2]) & (gb[..., 1] < db[..., 3])
+                   & (db[..., 1] < gb[..., 3]))
         gt_ids, det_ids = np.nonzero(overlap)
         gt_geoms.append(gt.geometries[gt_ids])
         det_geoms.append(det.geometries[det_ids])

@@ -32,7 +32,7 @@ def score_thresholds(pred_score_thrs) -> Optional[np.ndarray]:
 
 
 def read_polygon_sample(
-        data_sample, where: str, need_scores: bool
+    data_sample, where: str, need_scores: bool
 ) -> Tuple[List[np.ndarray], List[np.ndarray], np.ndarray, Optional[np.ndarray]]:
     """Predicted and ground-truth polygons, ignore flags and scores of one data sample, checked.
 
@@ -62,8 +62,7 @@ def read_polygon_sample(
         for i, p in enumerate(gt_polygons)
     ]
     ignored = gt.get('ignored')
-    ignored = (np.zeros(len(gt_points), dtype=bool)
-               if ignored is None else to_numpy(ignored, bool))
+    ignored = (np.zeros(len(gt_points), dtype=bool) if ignored is None else to_numpy(ignored, bool))
     if ignored.size != len(gt_points):
         raise ValueError(f'{where}: gt_instances.ignored has {ignored.size} flags for '
                          f'{len(gt_points)} polygons')

@@ -90,8 +90,8 @@ class ICDAR2015HmeanMetric(BaseMetric):
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
-        for name, value in (('match_iou_thr', match_iou_thr),
-                            ('ignore_precision_thr', ignore_precision_thr)):
+        for name, value in (('match_iou_thr', match_iou_thr), ('ignore_precision_thr',
+                                                               ignore_precision_thr)):
             if not 0.0 <= float(value) <= 1.0:
                 raise ValueError(f'{name} must lie in [0, 1], got {value}')
         if strategy not in STRATEGIES:
@@ -144,9 +144,12 @@ class ICDAR2015HmeanMetric(BaseMetric):
                     det_cared=~det_dont_care,
                     det_scores=scores,
                     unusual=np.array([
-                        gt.degenerate.sum(), pred.degenerate.sum(),
-                        gt.self_intersecting.sum(), pred.self_intersecting.sum()
-                    ], dtype=np.int64)))
+                        gt.degenerate.sum(),
+                        pred.degenerate.sum(),
+                        gt.self_intersecting.sum(),
+                        pred.self_intersecting.sum()
+                    ],
+                                     dtype=np.int64)))
 
     def _scores_at(self, results: List[dict], score_thr: Optional[float]):
         count_matches = (greedy_match_count if self.strategy == 'vanilla' else max_matching_count)
@@ -193,8 +196,7 @@ class ICDAR2015HmeanMetric(BaseMetric):
             f'precision {official.precision:.4f}, recall {official.recall:.4f}, hmean '
             f'{official.hmean:.4f}',
             logger='current')
-        metrics = dict(
-            precision=official.precision, recall=official.recall, hmean=official.hmean)
+        metrics = dict(precision=official.precision, recall=official.recall, hmean=official.hmean)
         if self.pred_score_thrs is None:
             return metrics
         best_thr, best = None, None
@@ -202,7 +204,8 @@ class ICDAR2015HmeanMetric(BaseMetric):
             swept = self._scores_at(results, float(thr))
             print_log(
                 f'ICDAR2015 score >= {thr:.4g}: precision {swept.precision:.4f}, recall '
-                f'{swept.recall:.4f}, hmean {swept.hmean:.4f}', logger='current')
+                f'{swept.recall:.4f}, hmean {swept.hmean:.4f}',
+                logger='current')
             if best is None or swept.hmean > best.hmean:
                 best_thr, best = float(thr), swept
         metrics.update(

@@ -75,8 +75,8 @@ class TotalTextDetEvalMetric(BaseMetric):
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
-        for name, value in (('tr', tr), ('tp', tp), ('fsc_k', fsc_k),
-                            ('ignore_precision_thr', ignore_precision_thr)):
+        for name, value in (('tr', tr), ('tp', tp), ('fsc_k', fsc_k), ('ignore_precision_thr',
+                                                                       ignore_precision_thr)):
             if not 0.0 <= float(value) <= 1.0:
                 raise ValueError(f'TotalTextDetEvalMetric: {name} must lie in [0, 1], got {value}')
         if int(k) != k or k < 1:
@@ -126,9 +126,12 @@ class TotalTextDetEvalMetric(BaseMetric):
                     det_kept=~removed,
                     det_scores=scores,
                     unusual=np.array([
-                        gt.degenerate.sum(), pred.degenerate.sum(),
-                        gt.self_intersecting.sum(), pred.self_intersecting.sum()
-                    ], dtype=np.int64)))
+                        gt.degenerate.sum(),
+                        pred.degenerate.sum(),
+                        gt.self_intersecting.sum(),
+                        pred.self_intersecting.sum()
+                    ],
+                                     dtype=np.int64)))
 
     def _scores_at(self, results: List[dict], score_thr: Optional[float]):
         matches, num_gt, num_det = DetEvalMatches(), 0, 0
@@ -169,8 +172,7 @@ class TotalTextDetEvalMetric(BaseMetric):
             f'precision {official.precision:.4f}, recall {official.recall:.4f}, hmean '
             f'{official.hmean:.4f}',
             logger='current')
-        metrics = dict(
-            precision=official.precision, recall=official.recall, hmean=official.hmean)
+        metrics = dict(precision=official.precision, recall=official.recall, hmean=official.hmean)
         if self.pred_score_thrs is None:
             return metrics
         best_thr, best = None, None
@@ -178,7 +180,8 @@ class TotalTextDetEvalMetric(BaseMetric):
             swept = self._scores_at(results, float(thr))
             print_log(
                 f'Total-Text DetEval score >= {thr:.4g}: precision {swept.precision:.4f}, recall '
-                f'{swept.recall:.4f}, hmean {swept.hmean:.4f}', logger='current')
+                f'{swept.recall:.4f}, hmean {swept.hmean:.4f}',
+                logger='current')
             if best is None or swept.hmean > best.hmean:
                 best_thr, best = float(thr), swept
         metrics.update(

@@ -36,19 +36,26 @@ class PSEHead(BaseTextDetHead):
             (convolutions Kaiming normal fan-in with zero bias, BN weight 1 and bias 0).
     """
 
-    def __init__(self,
-                 in_channels: Union[int, Sequence[int]] = 1024,
-                 hidden_dim: int = 256,
-                 out_channel: int = 7,
-                 norm_cfg: Dict = dict(type='BN'),
-                 module_loss: Optional[Dict] = dict(type='mmpse_ext.PSELoss'),
-                 postprocessor: Optional[Dict] = dict(
-                     type='mmpse_ext.PSEPostprocessor', text_repr_type='quad'),
-                 init_cfg: Optional[Union[Dict, List[Dict]]] = [
-                     dict(type='Kaiming', layer='Conv2d', mode='fan_in', nonlinearity='relu',
-                          distribution='normal', bias=0.),
-                     dict(type='Constant', layer='_BatchNorm', val=1., bias=0.)
-                 ]) -> None:
+    def __init__(
+        self,
+        in_channels: Union[int, Sequence[int]] = 1024,
+        hidden_dim: int = 256,
+        out_channel: int = 7,
+        norm_cfg: Dict = dict(type='BN'),
+        module_loss: Optional[Dict] = dict(type='mmpse_ext.PSELoss'),
+        postprocessor: Optional[Dict] = dict(
+            type='mmpse_ext.PSEPostprocessor', text_repr_type='quad'),
+        init_cfg: Optional[Union[Dict, List[Dict]]] = [
+            dict(
+                type='Kaiming',
+                layer='Conv2d',
+                mode='fan_in',
+                nonlinearity='relu',
+                distribution='normal',
+                bias=0.),
+            dict(type='Constant', layer='_BatchNorm', val=1., bias=0.)
+        ]
+    ) -> None:
         super().__init__(module_loss=module_loss, postprocessor=postprocessor, init_cfg=init_cfg)
         if out_channel < 1:
             raise ValueError(f'PSEHead: out_channel must be >= 1, got {out_channel}')

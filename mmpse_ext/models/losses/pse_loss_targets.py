@@ -106,8 +106,8 @@ class PSELossTargets:
             self._warned = True
         height, width = int(img_shape[0]), int(img_shape[1])
         ignored = instances.ignored
-        ignored = (ignored.cpu().numpy() if isinstance(ignored, Tensor) else
-                   np.asarray(ignored)).astype(bool).reshape(-1)
+        ignored = (ignored.cpu().numpy()
+                   if isinstance(ignored, Tensor) else np.asarray(ignored)).astype(bool).reshape(-1)
         polygons = list(instances.polygons)
         if len(polygons) != len(ignored):
             raise ValueError(f'PSELoss: data sample {index} has {len(polygons)} '

@@ -51,7 +51,11 @@ class PSEFPN(BaseModule):
 
         def conv_bn_relu(in_ch: int, kernel_size: int) -> ConvModule:
             return ConvModule(
-                in_ch, out_channels, kernel_size, padding=kernel_size // 2, norm_cfg=norm_cfg,
+                in_ch,
+                out_channels,
+                kernel_size,
+                padding=kernel_size // 2,
+                norm_cfg=norm_cfg,
                 act_cfg=dict(type='ReLU'))
 
         # lateral_convs[i] reads level i (stride 4 * 2**i); smooth_convs[i] follows the top-down

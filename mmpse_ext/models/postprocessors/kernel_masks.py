@@ -40,8 +40,8 @@ def logit_threshold(probability: float) -> float:
 def upsample_logits(logits: Tensor, scale: int, out_size: Tuple[int, int]) -> Tensor:
     """``[K, h, w]`` → the top-left ``out_size`` crop of the ×``scale`` bilinear upsampling."""
     height, width = out_size
-    up = F.interpolate(logits.unsqueeze(0), scale_factor=scale, mode='bilinear',
-                       align_corners=False)
+    up = F.interpolate(
+        logits.unsqueeze(0), scale_factor=scale, mode='bilinear', align_corners=False)
     return up.squeeze(0).narrow(1, 0, height).narrow(2, 0, width)
 
 

@@ -112,8 +112,10 @@ class PSEPostprocessor(BaseTextDetPostProcessor):
         except ValueError as error:
             raise ValueError(f'PSEPostprocessor: {error}') from None
         super().__init__(
-            text_repr_type=text_repr_type, rescale_fields=list(rescale_fields),
-            train_cfg=train_cfg, test_cfg=test_cfg)
+            text_repr_type=text_repr_type,
+            rescale_fields=list(rescale_fields),
+            train_cfg=train_cfg,
+            test_cfg=test_cfg)
         self.score_threshold = score_threshold
         self.min_kernel_area = int(min_kernel_area)
         self.min_text_area = int(min_text_area)
@@ -146,9 +148,9 @@ class PSEPostprocessor(BaseTextDetPostProcessor):
         data_sample.pred_instances = pred_instances
         return data_sample
 
-    def decode(self, logits: Tensor,
-               img_shape: Optional[Tuple[int, int]] = None
-               ) -> Tuple[List[np.ndarray], List[float]]:
+    def decode(self,
+               logits: Tensor,
+               img_shape: Optional[Tuple[int, int]] = None) -> Tuple[List[np.ndarray], List[float]]:
         """Logits of one image → polygons and scores in input-pixel coordinates.
 
         Args:
@@ -163,20 +165,21 @@ class PSEPostprocessor(BaseTextDetPostProcessor):
         logits = logits.detach().float()
         stride = self.logit_stride
         full_h, full_w = stride * logits.shape[1], stride * logits.shape[2]
-        height, width = (full_h, full_w) if img_shape is None else (
-            min(int(img_shape[0]), full_h), min(int(img_shape[1]), full_w))
+        height, width = (full_h, full_w) if img_shape is None else (min(int(img_shape[0]), full_h),
+                                                                    min(int(img_shape[1]), full_w))
 
         result = self.expand(logits, (height, width))
 
         # One host transfer for the statistics: area, score sum, box (exact in float64).
         stats = torch.cat([
-            result.areas.double().unsqueeze(1), result.score_sums.unsqueeze(1),
+            result.areas.double().unsqueeze(1),
+            result.score_sums.unsqueeze(1),
             result.boxes.double()
-        ], dim=1).cpu().numpy()
+        ],
+                          dim=1).cpu().numpy()
         areas, score_sums, boxes = stats[:, 0], stats[:, 1], stats[:, 2:].astype(np.int64)
         mean_scores = score_sums / np.maximum(areas, 1)
-        keep = np.flatnonzero((areas >= self.min_text_area)
-                              & (mean_scores >= self.score_threshold))
+        keep = np.flatnonzero((areas >= self.min_text_area) & (mean_scores >= self.score_threshold))
         if keep.size == 0:
             return [], []
 
@@ -202,8 +205,9 @@ class PSEPostprocessor(BaseTextDetPostProcessor):
         """
         if logits.device.type == 'cpu':
             # Fused op: upsampling, thresholds and score sums row by row inside the expansion.
-            return progressive_scale_expansion_from_logits(
-                logits, self.logit_stride, out_size, self.min_kernel_area, self.logit_threshold)
+            return progressive_scale_expansion_from_logits(logits, self.logit_stride, out_size,
+                                                           self.min_kernel_area,
+                                                           self.logit_threshold)
         if self._device_path(logits.device) == 'device_bfs':
             return self.expand_on_device(logits, out_size)
         return self.expand_on_host(logits, out_size)
@@ -271,13 +275,16 @@ class PSEPostprocessor(BaseTextDetPostProcessor):
             label_map = labels.numpy()
             return [label_map[y0:y1 + 1, x0:x1 + 1] for x0, y0, x1, y1 in boxes]
         # On an accelerator: one gather and one transfer for all crops together.
-        pieces = [labels.narrow(0, y0, y1 - y0 + 1).narrow(1, x0, x1 - x0 + 1).reshape(-1)
-                  for x0, y0, x1, y1 in boxes]
+        pieces = [
+            labels.narrow(0, y0, y1 - y0 + 1).narrow(1, x0, x1 - x0 + 1).reshape(-1)
+            for x0, y0, x1, y1 in boxes
+        ]
         flat = torch.cat(pieces).cpu().numpy()
         sizes = [(y1 - y0 + 1, x1 - x0 + 1) for x0, y0, x1, y1 in boxes]
         offsets = np.cumsum([0] + [h * w for h, w in sizes])
-        return [flat[start:start + h * w].reshape(h, w)
-                for start, (h, w) in zip(offsets[:-1], sizes)]
+        return [
+            flat[start:start + h * w].reshape(h, w) for start, (h, w) in zip(offsets[:-1], sizes)
+        ]
 
     def _mask_to_polygon(self, mask: np.ndarray, x0: int, y0: int) -> np.ndarray:
         """Polygon of one instance from its cropped uint8 mask.
@@ -291,8 +298,8 @@ class PSEPostprocessor(BaseTextDetPostProcessor):
             np.ndarray: flat float32 ``[x1, y1, x2, y2, …]`` in image pixel coordinates.
         """
         # The offset moves the contour into image coordinates inside OpenCV.
-        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE,
-                                       offset=(int(x0), int(y0)))
+        contours, _ = cv2.findContours(
+            mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE, offset=(int(x0), int(y0)))
         # One 4-connected instance has one outer contour; keep the longest to be safe.
         contour = contours[0] if len(contours) == 1 else max(contours, key=len)
         if self.text_repr_type == 'poly' and len(contour) >= 3:

@@ -31,13 +31,14 @@ WORDS = [  # (points, transcription) as the releases hold them
 def _write_xml(path, words, image='0001.jpg'):
     """The released training XML: <box> with label, segs and pts, bounding box attributes."""
     from xml.sax.saxutils import escape
-    lines = ['<?xml version="1.0" encoding="utf-8"?>', '<Annotations>',
-             f'<image file="{image}">']
+    lines = ['<?xml version="1.0" encoding="utf-8"?>', '<Annotations>', f'<image file="{image}">']
     for points, text in words:
         (left, top), (right, bottom) = points.min(0), points.max(0)
-        lines += [f'<box height="{bottom - top}" left="{left}" top="{top}" '
-                  f'width="{right - left}">', f'<label>{escape(text)}</label>',
-                  f'<segs>{",".join(map(str, points.ravel()))}</segs>']
+        lines += [
+            f'<box height="{bottom - top}" left="{left}" top="{top}" '
+            f'width="{right - left}">', f'<label>{escape(text)}</label>',
+            f'<segs>{",".join(map(str, points.ravel()))}</segs>'
+        ]
         lines += [f'<pts x="{x}" y="{y}" />' for x, y in points]
         lines.append('</box>')
     lines += ['</image>', '</Annotations>']
@@ -121,15 +122,17 @@ def test_text_label_curve_is_box_corner_plus_offsets(tmp_path):
 def test_bad_lines_and_boxes_are_warned_with_file_and_line_and_counted(tmp_path):
     good = ','.join(map(str, WORDS[0][0].ravel()))
     path = tmp_path / '0002.txt'
-    path.write_text('\n'.join([
-        good + ',####ok',                          # 1
-        good.rsplit(',', 2)[0] + ',####short',     # 2 26 numbers
-        good + ',Latin',                           # 3 no '####' mark
-        good.replace('40', 'forty', 1) + ',####x',  # 4 not a number
-        '',                                        # 5 blank: skipped silently
-        ','.join(['10'] * 28) + ',####flat',       # 6 every point equal: degenerate
-        good + ',####last',                        # 7
-    ]) + '\n', encoding='utf-8')
+    path.write_text(
+        '\n'.join([
+            good + ',####ok',  # 1
+            good.rsplit(',', 2)[0] + ',####short',  # 2 26 numbers
+            good + ',Latin',  # 3 no '####' mark
+            good.replace('40', 'forty', 1) + ',####x',  # 4 not a number
+            '',  # 5 blank: skipped silently
+            ','.join(['10'] * 28) + ',####flat',  # 6 every point equal: degenerate
+            good + ',####last',  # 7
+        ]) + '\n',
+        encoding='utf-8')
     log = BadDataLog()
     with pytest.warns(BadAnnotationWarning) as record:
         ours = read_ctw1500_file(str(path), log, InstanceRules())
@@ -161,9 +164,9 @@ def test_directory_pairs_files_with_images_and_reports_strays(tmp_path):
     img.mkdir()
     for name in ('1001.jpg', '1002.jpg', '1004.JPG'):
         (img / name).write_bytes(b'')
-    _write_test_txt(ann / '0001001.txt', WORDS[:1])   # the download's name for 1001.jpg
-    _write_test_txt(ann / '1002.txt', WORDS[:2])      # the official PSENet's name
-    _write_test_txt(ann / '0001003.txt', WORDS[:1])   # no image
+    _write_test_txt(ann / '0001001.txt', WORDS[:1])  # the download's name for 1001.jpg
+    _write_test_txt(ann / '1002.txt', WORDS[:2])  # the official PSENet's name
+    _write_test_txt(ann / '0001003.txt', WORDS[:1])  # no image
     (ann / 'readme.md').write_text('not an annotation')
     log = BadDataLog()
     with pytest.warns(BadAnnotationWarning):

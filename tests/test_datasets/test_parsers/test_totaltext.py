@@ -46,8 +46,8 @@ def test_released_layout_equals_mmocr(tmp_path):
     _assert_same_as_mmocr(ours, _mmocr(path))
     assert log.as_dict() == {}
     assert [len(i['polygon']) // 2 for i in ours] == [7, 27, 4, 4, 4, 4, 4, 4]
-    assert [i['text'] for i in ours] == [
-        'ASTRO', 'UNIVERSITY', '#', '#', "Donald's", '#', 'Caf\u00e9', '1,000']
+    assert [i['text'] for i in ours
+            ] == ['ASTRO', 'UNIVERSITY', '#', '#', "Donald's", '#', 'Caf\u00e9', '1,000']
     # '#', an empty transcription list and (as MMOCR reads it) a lone ',' are don't-care
     assert [i['ignore'] for i in ours] == [False, False, True, True, False, True, False, False]
 
@@ -65,18 +65,20 @@ def test_synthetic_curved_files_equal_mmocr(curved_root):
 
 def test_bad_records_are_warned_with_file_and_line_and_counted(tmp_path):
     path = tmp_path / 'poly_gt_img3.txt'
-    path.write_text('\n'.join([
-        '  stray text before any record',                                              # 1
-        "x: [[1 50 50 1]], y: [[1 1 20 20]], ornt: [u'h'], transcriptions: [u'ok']",   # 2
-        "x: [[1 50 50]], y: [[1 1 20 20]], ornt: [u'h'], transcriptions: [u'count']",  # 3
-        "x: [[1 5O 50 1]], y: [[1 1 20 20]], ornt: [u'h'], transcriptions: [u'O']",    # 4
-        "x: [[1 50 50 1]], y: [[1 1 20 20]], ornt: [u'h'], transcriptions: [u'open",   # 5
-        "x: [[1 50 50 1]], y: [[1 1 20 20]]",                                          # 6
-        '',                                                                            # 7
-        "x: [[5 5 5 5]], y: [[5 5 5 5]], ornt: [u'h'], transcriptions: [u'dot']",      # 8
-        "x: [[1 50 50 1]], y: [[30 30 50 50]], ornt: [u'h'],",                         # 9
-        "  transcriptions: [u'wrapped']",                                              # 10
-    ]) + '\n', encoding='utf-8')
+    path.write_text(
+        '\n'.join([
+            '  stray text before any record',  # 1
+            "x: [[1 50 50 1]], y: [[1 1 20 20]], ornt: [u'h'], transcriptions: [u'ok']",  # 2
+            "x: [[1 50 50]], y: [[1 1 20 20]], ornt: [u'h'], transcriptions: [u'count']",  # 3
+            "x: [[1 5O 50 1]], y: [[1 1 20 20]], ornt: [u'h'], transcriptions: [u'O']",  # 4
+            "x: [[1 50 50 1]], y: [[1 1 20 20]], ornt: [u'h'], transcriptions: [u'open",  # 5
+            "x: [[1 50 50 1]], y: [[1 1 20 20]]",  # 6
+            '',  # 7
+            "x: [[5 5 5 5]], y: [[5 5 5 5]], ornt: [u'h'], transcriptions: [u'dot']",  # 8
+            "x: [[1 50 50 1]], y: [[30 30 50 50]], ornt: [u'h'],",  # 9
+            "  transcriptions: [u'wrapped']",  # 10
+        ]) + '\n',
+        encoding='utf-8')
     log = BadDataLog()
     with pytest.warns(BadAnnotationWarning) as record:
         ours = read_totaltext_file(str(path), log, InstanceRules(dont_care_texts=('#', )))

@@ -32,17 +32,22 @@ def test_same_seed_gives_byte_identical_files(tmp_path):
         else:
             assert filecmp.cmp(a[rel], b[rel], shallow=False), rel
     make_synthetic_curved(str(tmp_path / 'c'), seed=8, **SMALL)
-    assert not filecmp.cmp(a['Images/Train/img1.jpg'], tmp_path / 'c/Images/Train/img1.jpg',
-                           shallow=False)
+    assert not filecmp.cmp(
+        a['Images/Train/img1.jpg'], tmp_path / 'c/Images/Train/img1.jpg', shallow=False)
 
 
 def test_layout_names_and_mostly_curved_words(tmp_path):
-    stats = make_synthetic_curved(str(tmp_path), seed=1, num_train=6, num_test=2,
-                                  size_range=(280, 320), progress=lambda line: None)
+    stats = make_synthetic_curved(
+        str(tmp_path),
+        seed=1,
+        num_train=6,
+        num_test=2,
+        size_range=(280, 320),
+        progress=lambda line: None)
     for name in ('Images/Train/img6.jpg', 'txt_format/Train/poly_gt_img6.txt',
-                 'train_images/0006.jpg', 'ctw1500_train_labels/0006.xml',
-                 'Images/Test/img2.jpg', 'txt_format/Test/poly_gt_img2.txt',
-                 'test_images/1002.jpg', 'gt_ctw1500/0001002.txt'):
+                 'train_images/0006.jpg', 'ctw1500_train_labels/0006.xml', 'Images/Test/img2.jpg',
+                 'txt_format/Test/poly_gt_img2.txt', 'test_images/1002.jpg',
+                 'gt_ctw1500/0001002.txt'):
         assert (tmp_path / name).exists(), name
     assert osp.islink(tmp_path / 'test_images' / '1002.jpg')
     assert filecmp.cmp(tmp_path / 'test_images/1002.jpg', tmp_path / 'Images/Test/img2.jpg')
@@ -53,14 +58,23 @@ def test_layout_names_and_mostly_curved_words(tmp_path):
 
 def test_maker_cli(tmp_path):
     out = tmp_path / 'curved'
-    proc = subprocess.run(
-        [sys.executable, 'tools/dataset_converters/make_synthetic_curved.py', '--out', str(out),
-         '--num-train', '1', '--num-test', '1', '--size', '200', '220'], cwd=REPO,
-        capture_output=True, text=True, timeout=300)
+    proc = subprocess.run([
+        sys.executable, 'tools/dataset_converters/make_synthetic_curved.py', '--out',
+        str(out), '--num-train', '1', '--num-test', '1', '--size', '200', '220'
+    ],
+                          cwd=REPO,
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert 'train: 1/1 images' in proc.stderr and (out / 'gt_ctw1500' / '0001001.txt').exists()
-    bad = subprocess.run(
-        [sys.executable, 'tools/dataset_converters/make_synthetic_curved.py', '--out', str(out),
-         '--size', '300', '200'], cwd=REPO, capture_output=True, text=True, timeout=300)
+    bad = subprocess.run([
+        sys.executable, 'tools/dataset_converters/make_synthetic_curved.py', '--out',
+        str(out), '--size', '300', '200'
+    ],
+                         cwd=REPO,
+                         capture_output=True,
+                         text=True,
+                         timeout=300)
     assert bad.returncode != 0 and 'Traceback' not in bad.stderr
     assert 'size_range' in bad.stderr

@@ -38,18 +38,23 @@ def test_other_seed_differs_and_more_images_only_append(tmp_path):
     more = dict(SMALL, num_train=4)
     make_synthetic_icdar2015(str(tmp_path / 'c'), seed=5, **more)
     img = 'icdar_c4_train_imgs/img_{}.jpg'
-    assert not filecmp.cmp(tmp_path / 'a' / img.format(1), tmp_path / 'b' / img.format(1),
-                           shallow=False)
+    assert not filecmp.cmp(
+        tmp_path / 'a' / img.format(1), tmp_path / 'b' / img.format(1), shallow=False)
     for n in (1, 2, 3):
-        assert filecmp.cmp(tmp_path / 'a' / img.format(n), tmp_path / 'c' / img.format(n),
-                           shallow=False)
+        assert filecmp.cmp(
+            tmp_path / 'a' / img.format(n), tmp_path / 'c' / img.format(n), shallow=False)
     assert (tmp_path / 'c' / img.format(4)).exists()
 
 
 def test_layout_and_raw_icdar_encoding(tmp_path):
     lines = []
-    make_synthetic_icdar2015(str(tmp_path), seed=1, num_train=1, num_test=1,
-                             size_range=(160, 200), progress=lines.append)
+    make_synthetic_icdar2015(
+        str(tmp_path),
+        seed=1,
+        num_train=1,
+        num_test=1,
+        size_range=(160, 200),
+        progress=lines.append)
     assert lines and str(tmp_path) in lines[-1]
     raw = (tmp_path / 'ch4_training_localization_transcription_gt' / 'gt_img_1.txt').read_bytes()
     assert raw.startswith(b'\xef\xbb\xbf') and raw.endswith(b'\r\n')
@@ -62,8 +67,10 @@ def test_layout_and_raw_icdar_encoding(tmp_path):
         assert (tmp_path / name).exists(), name
 
 
-@pytest.mark.parametrize('kwargs', [dict(num_train=-1), dict(size_range=(8, 100)),
-                                    dict(size_range=(300, 200))])
+@pytest.mark.parametrize(
+    'kwargs',
+    [dict(num_train=-1), dict(size_range=(8, 100)),
+     dict(size_range=(300, 200))])
 def test_rejects_bad_arguments(tmp_path, kwargs):
     with pytest.raises(ValueError):
         make_synthetic_icdar2015(str(tmp_path), **dict(SMALL, **kwargs))

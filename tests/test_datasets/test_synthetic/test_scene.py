@@ -3,11 +3,11 @@ import numpy as np
 import pytest
 from shapely.geometry import Polygon
 
+from mmpse_ext.datasets.parsers import BadDataLog, read_icdar_gt_file
 from mmpse_ext.datasets.synthetic import make_scene
 from mmpse_ext.datasets.synthetic.fonts import find_fonts
 from mmpse_ext.datasets.synthetic.scene import TextRegion
 from mmpse_ext.datasets.synthetic.writers import icdar_quad, write_icdar_gt
-from mmpse_ext.datasets.parsers import BadDataLog, read_icdar_gt_file
 
 
 @pytest.fixture(scope='module')
@@ -51,8 +51,9 @@ def test_scenes_have_every_kind_of_region(scenes):
 
 def _is_rectangle(points):
     sides = np.roll(points, -1, axis=0) - points
-    return all(abs(np.dot(sides[i], sides[(i + 1) % 4])) < 1e-3 * np.dot(sides[i], sides[i])
-               for i in range(4))
+    return all(
+        abs(np.dot(sides[i], sides[(i + 1) % 4])) < 1e-3 * np.dot(sides[i], sides[i])
+        for i in range(4))
 
 
 def test_words_are_visible(scenes):
@@ -70,8 +71,8 @@ def test_words_are_visible(scenes):
 
 
 def test_curved_words_become_their_min_area_quad_in_raw_icdar(tmp_path):
-    arc = np.array([[0, 10], [20, 4], [40, 2], [60, 4], [80, 10],
-                    [80, 30], [60, 24], [40, 22], [20, 24], [0, 30]], np.float64) + 5
+    arc = np.array([[0, 10], [20, 4], [40, 2], [60, 4], [80, 10], [80, 30], [60, 24], [40, 22],
+                    [20, 24], [0, 30]], np.float64) + 5
     quad = icdar_quad(TextRegion(arc, 'arc'))
     assert quad.shape == (4, 2)
     assert Polygon(quad).buffer(1.0).contains(Polygon(arc))

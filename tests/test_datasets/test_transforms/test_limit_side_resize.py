@@ -18,8 +18,8 @@ SIZES = [(h, w) for h in (3, 9, 20, 31, 100, 333, 480, 720, 736, 1080, 2000, 302
 
 
 def _image(h, w, path='img.png'):
-    return dict(img=np.zeros((h, w, 3), np.uint8), img_shape=(h, w), ori_shape=(h, w),
-                img_path=path)
+    return dict(
+        img=np.zeros((h, w, 3), np.uint8), img_shape=(h, w), ori_shape=(h, w), img_path=path)
 
 
 @pytest.fixture(scope='module')
@@ -32,8 +32,8 @@ def paddle_det_resize():
     spec = importlib.util.find_spec('paddleocr')
     if spec is None:
         pytest.fail('PaddleOCR reference code missing: pip install --no-deps paddleocr==2.10.0')
-    path = osp.join(list(spec.submodule_search_locations)[0], 'ppocr', 'data', 'imaug',
-                    'operators.py')
+    path = osp.join(
+        list(spec.submodule_search_locations)[0], 'ppocr', 'data', 'imaug', 'operators.py')
     module_spec = importlib.util.spec_from_file_location('paddle_reference_operators', path)
     module = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)
@@ -66,9 +66,9 @@ def test_min_rule_gives_the_same_image_and_scale_factor(hw):
     assert ours['scale_factor'] == before['scale_factor']
 
 
-@pytest.mark.parametrize('limit_type, limit_side_len',
-                         [('min', 736), ('max', 960), ('max', 736), ('resize_long', 960),
-                          ('resize_long', 1600)])
+@pytest.mark.parametrize('limit_type, limit_side_len', [('min', 736), ('max', 960), ('max', 736),
+                                                        ('resize_long', 960),
+                                                        ('resize_long', 1600)])
 def test_rules_are_paddles_det_resize_for_test(paddle_det_resize, limit_type, limit_side_len):
     """rounding='down' is Paddle's arithmetic exactly; the default ('half_up', the recipe's)
     differs from it by one 32-pixel step on a few sizes. Paddle first pads images with
@@ -142,8 +142,8 @@ def test_capped_polygons_move_with_pixels_and_map_back(geo):
     assert geo.iou(white, geo.polygon_mask(white.shape, [seen])) > 0.9
 
 
-@pytest.mark.parametrize('config', ['configs/pse_r50vd_icdar15.py',
-                                    'configs/pse_r18_synthetic_demo.py'])
+@pytest.mark.parametrize('config',
+                         ['configs/pse_r50vd_icdar15.py', 'configs/pse_r18_synthetic_demo.py'])
 def test_configs_use_it_and_cfg_options_reach_it(config):
     cfg = Config.fromfile(config)
     steps = cfg.test_dataloader.dataset.pipeline
@@ -153,9 +153,12 @@ def test_configs_use_it_and_cfg_options_reach_it(config):
     for hw in [(720, 1280), (300, 500), (1000, 810)]:
         assert built.target_size(*hw) == before.target_size(*hw)
     # what tools/test.py --cfg-options does with these keys
-    cfg.merge_from_dict({'test_dataloader.dataset.pipeline.1.limit_type': 'max',
-                         'test_dataloader.dataset.pipeline.1.limit_side_len': 960},
-                        allow_list_keys=True)
+    cfg.merge_from_dict(
+        {
+            'test_dataloader.dataset.pipeline.1.limit_type': 'max',
+            'test_dataloader.dataset.pipeline.1.limit_side_len': 960
+        },
+        allow_list_keys=True)
     built = Compose([cfg.test_dataloader.dataset.pipeline[1]]).transforms[0]
     assert built.target_size(3024, 4032) == (960, 704)
 

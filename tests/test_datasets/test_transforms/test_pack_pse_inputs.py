@@ -6,9 +6,11 @@ from mmpse_ext.datasets.transforms import PackPSEInputs, PSETargets
 
 
 def test_packs_targets_with_the_contract_types(geo):
-    results = PSETargets()(geo.drawn_polygon_results(
-        64, 96, [[10, 10, 80, 10, 80, 40, 10, 40], [10, 45, 50, 45, 50, 60, 10, 60]],
-        ignored=[False, True]))
+    results = PSETargets()(
+        geo.drawn_polygon_results(
+            64,
+            96, [[10, 10, 80, 10, 80, 40, 10, 40], [10, 45, 50, 45, 50, 60, 10, 60]],
+            ignored=[False, True]))
     results['scale_factor'] = (1.0, 1.0)
     packed = PackPSEInputs()(results)
     sample = packed['data_samples']

@@ -9,15 +9,20 @@ from shapely.geometry import Polygon
 
 from mmpse_ext.datasets.transforms import PSETargets, paddle_shrink_rates, shrink_distance
 
-PAPER = dict(full_text_map=True, ignore_if_unused_rate_fails=False, draw_ignored=False,
-             rasterization='subpixel', split_pieces='all')
+PAPER = dict(
+    full_text_map=True,
+    ignore_if_unused_rate_fails=False,
+    draw_ignored=False,
+    rasterization='subpixel',
+    split_pieces='all')
 
 
 def _results(h, w, polygons, ignored=None):
     n = len(polygons)
-    return dict(img=np.zeros((h, w, 3), np.uint8),
-                gt_polygons=[np.asarray(p, np.float32).reshape(-1) for p in polygons],
-                gt_ignored=np.zeros(n, bool) if ignored is None else np.array(ignored, bool))
+    return dict(
+        img=np.zeros((h, w, 3), np.uint8),
+        gt_polygons=[np.asarray(p, np.float32).reshape(-1) for p in polygons],
+        gt_ignored=np.zeros(n, bool) if ignored is None else np.array(ignored, bool))
 
 
 def _rect(x, y, w, h):
@@ -40,8 +45,8 @@ def _assert_same_as_paddle(make_pse_gt, h, w, polygons, ignored=None):
     ours = PSETargets()(_results(h, w, polygons, ignored))
     kernels, mask, tags = _paddle(make_pse_gt, h, w, polygons, ignored)
     for channel in range(7):
-        np.testing.assert_array_equal(ours['gt_kernels'][channel], kernels[channel],
-                                      err_msg=f'channel {channel}')
+        np.testing.assert_array_equal(
+            ours['gt_kernels'][channel], kernels[channel], err_msg=f'channel {channel}')
     np.testing.assert_array_equal(ours['gt_train_mask'], mask)
     assert ours['gt_ignored'].tolist() == tags.tolist()
     return ours
@@ -54,9 +59,13 @@ def _small_words_scene():
     for k, height in enumerate((1.2, 2.3, 3.1, 3.6, 4.2, 4.9, 6.0)):
         polygons.append(_rect(10.3 + 25 * k, 8.7, 20.0, height))
         ignored.append(False)
-    polygons += [_rect(12.6, 30.2, 120.5, 24.3), _rect(150.1, 30.9, 60.0, 18.4),
-                 cv2.boxPoints(((90.4, 90.7), (110.3, 22.6), 17.3)).reshape(-1).tolist(),
-                 _rect(-6.5, 70.2, 40.0, 16.0), _rect(200.4, 100.6, 60.0, 14.2)]
+    polygons += [
+        _rect(12.6, 30.2, 120.5, 24.3),
+        _rect(150.1, 30.9, 60.0, 18.4),
+        cv2.boxPoints(((90.4, 90.7), (110.3, 22.6), 17.3)).reshape(-1).tolist(),
+        _rect(-6.5, 70.2, 40.0, 16.0),
+        _rect(200.4, 100.6, 60.0, 14.2)
+    ]
     ignored += [False, True, False, False, False]
     return 130, 230, polygons, ignored
 
@@ -66,8 +75,7 @@ def test_default_is_paddle_make_pse_gt_pixel_for_pixel(paddle_make_pse_gt):
     ours = _assert_same_as_paddle(paddle_make_pse_gt, h, w, polygons, ignored)
     # the scene exercises Paddle's rules: words ignored only because the unused 0.3 shrink
     # vanishes, and the ### word drawn into the maps although the mask removes it
-    trained_only = PSETargets(ignore_if_unused_rate_fails=False)(_results(h, w, polygons,
-                                                                          ignored))
+    trained_only = PSETargets(ignore_if_unused_rate_fails=False)(_results(h, w, polygons, ignored))
     only_by_unused_rate = np.flatnonzero(ours['gt_ignored'] & ~trained_only['gt_ignored'])
     assert len(only_by_unused_rate) >= 2, ours['gt_ignored']
     dont_care = ours['gt_kernels'][:, 31:48, 151:209]
@@ -94,8 +102,7 @@ def _dumbbell(right):
     if right == 'square':
         tail = [(100, 0), (100, 40), (60, 40), (60, 21.5), (40, 21.5), (40, 40), (0, 40)]
     else:
-        tail = [(85, 0), (105, 20), (85, 40), (60, 40), (60, 21.5), (40, 21.5), (40, 40),
-                (0, 40)]
+        tail = [(85, 0), (105, 20), (85, 40), (60, 40), (60, 21.5), (40, 21.5), (40, 40), (0, 40)]
     return (np.array(left + tail, np.float32) + (5.0, 5.0)).reshape(-1)
 
 
@@ -108,8 +115,7 @@ def test_split_shrink_with_equal_piece_sizes_keeps_the_first_piece(paddle_make_p
     assert cv2.connectedComponents(both, connectivity=4)[0] - 1 == 2
 
 
-def test_split_shrink_where_paddle_crashes_keeps_the_first_piece(paddle_make_pse_gt,
-                                                                monkeypatch):
+def test_split_shrink_where_paddle_crashes_keeps_the_first_piece(paddle_make_pse_gt, monkeypatch):
     polygon = _dumbbell('pentagon')
     with pytest.raises(ValueError):  # numpy >= 1.24 refuses the ragged pieces in Paddle's code
         _paddle(paddle_make_pse_gt, 60, 130, [polygon])
@@ -121,8 +127,9 @@ def test_split_shrink_where_paddle_crashes_keeps_the_first_piece(paddle_make_pse
         except ValueError:
             return np.array(value, dtype=object)
 
-    old_numpy = types.SimpleNamespace(**{k: getattr(np, k) for k in dir(np)
-                                         if not k.startswith('__')})
+    old_numpy = types.SimpleNamespace(
+        **{k: getattr(np, k)
+           for k in dir(np) if not k.startswith('__')})
     old_numpy.array = old_numpy_array
     monkeypatch.setitem(paddle_make_pse_gt.generate_kernel.__globals__, 'np', old_numpy)
     kernels, mask, tags = _paddle(paddle_make_pse_gt, 60, 130, [polygon])
@@ -140,6 +147,7 @@ def _paddle_rates_and_offsets(make_pse_gt, monkeypatch, polygons, kernel_num, mi
     offsets = []
 
     class RecordingOffset:
+
         def __init__(self):
             self._offset = pyclipper.PyclipperOffset()
             self.AddPath = self._offset.AddPath
@@ -148,9 +156,12 @@ def _paddle_rates_and_offsets(make_pse_gt, monkeypatch, polygons, kernel_num, mi
             offsets.append(-delta)
             return self._offset.Execute(delta)
 
-    monkeypatch.setitem(module_globals, 'pyclipper', types.SimpleNamespace(
-        PyclipperOffset=RecordingOffset, JT_ROUND=pyclipper.JT_ROUND,
-        ET_CLOSEDPOLYGON=pyclipper.ET_CLOSEDPOLYGON))
+    monkeypatch.setitem(
+        module_globals, 'pyclipper',
+        types.SimpleNamespace(
+            PyclipperOffset=RecordingOffset,
+            JT_ROUND=pyclipper.JT_ROUND,
+            ET_CLOSEDPOLYGON=pyclipper.ET_CLOSEDPOLYGON))
     maker = make_pse_gt(kernel_num=kernel_num, min_shrink_ratio=min_ratio, size=0)
     rates = []
     generate_kernel = maker.generate_kernel
@@ -161,8 +172,11 @@ def _paddle_rates_and_offsets(make_pse_gt, monkeypatch, polygons, kernel_num, mi
 
     maker.generate_kernel = recording_generate_kernel
     polys = np.array([np.asarray(p, np.float32).reshape(-1, 2) for p in polygons])
-    maker(dict(image=np.zeros((120, 200, 3), np.uint8), polys=polys,
-               ignore_tags=[False] * len(polygons)))
+    maker(
+        dict(
+            image=np.zeros((120, 200, 3), np.uint8),
+            polys=polys,
+            ignore_tags=[False] * len(polygons)))
     return rates, offsets
 
 
@@ -171,23 +185,26 @@ def test_rates_and_shrink_distances_are_paddles(paddle_make_pse_gt, monkeypatch,
                                                 min_ratio):
     """Paddle's own run is the oracle: the rates it uses, bit for bit, and for every polygon
     and rate the offset it gives pyclipper equals ours from the polygon's area and perimeter."""
-    polygons = [_rect(10.3, 8.7, 60.0, 14.2),
-                cv2.boxPoints(((90.4, 60.7), (80.3, 22.6), 17.3)).reshape(-1),
-                [150.2, 10.1, 190.7, 12.3, 185.9, 70.4, 158.1, 52.6]]
+    polygons = [
+        _rect(10.3, 8.7, 60.0, 14.2),
+        cv2.boxPoints(((90.4, 60.7), (80.3, 22.6), 17.3)).reshape(-1),
+        [150.2, 10.1, 190.7, 12.3, 185.9, 70.4, 158.1, 52.6]
+    ]
     rates, offsets = _paddle_rates_and_offsets(paddle_make_pse_gt, monkeypatch, polygons,
                                                kernel_num, min_ratio)
     assert paddle_shrink_rates(kernel_num, min_ratio) == tuple(rates)
     shapes = [Polygon(np.asarray(p, np.float32).reshape(-1, 2)) for p in polygons]
     assert len(offsets) == kernel_num * len(polygons)
-    assert offsets == [shrink_distance(shape.area, shape.length, rate)
-                       for rate in rates for shape in shapes]
+    assert offsets == [
+        shrink_distance(shape.area, shape.length, rate) for rate in rates for shape in shapes
+    ]
 
 
 def test_channels_are_paddles_first_six_rates(paddle_make_pse_gt, monkeypatch):
     """Channel 0 (text map) and channel 1 are Paddle's first shrink, channels 2..6 the next
     five; the paper's variant has the unshrunk polygon as its text map."""
-    rates, _ = _paddle_rates_and_offsets(paddle_make_pse_gt, monkeypatch, [_rect(5, 5, 40, 12)],
-                                         7, 0.4)
+    rates, _ = _paddle_rates_and_offsets(paddle_make_pse_gt, monkeypatch, [_rect(5, 5, 40, 12)], 7,
+                                         0.4)
     assert PSETargets().channel_ratios == (rates[0], *rates[:6])
     assert PSETargets(full_text_map=True).channel_ratios == (1.0, *rates[:6])
 
@@ -248,14 +265,15 @@ def test_subpixel_rectangle_kernels_shrink_by_the_formula(k):
 ROTATED = cv2.boxPoints(((120, 60), (150, 36), 17)).reshape(-1).tolist()
 TRAPEZOID = [20, 120, 180, 110, 185, 170, 15, 150]
 _u = np.linspace(-0.6, 0.6, 7)
-CURVED = np.vstack([np.stack([230 + 140 * np.sin(_u), 320 - 140 * np.cos(_u)], 1),
-                    np.stack([230 + 100 * np.sin(_u[::-1]), 320 - 100 * np.cos(_u[::-1])], 1)
-                    ]).reshape(-1).tolist()
+CURVED = np.vstack([
+    np.stack([230 + 140 * np.sin(_u), 320 - 140 * np.cos(_u)], 1),
+    np.stack([230 + 100 * np.sin(_u[::-1]), 320 - 100 * np.cos(_u[::-1])], 1)
+]).reshape(-1).tolist()
 
 
 @pytest.mark.parametrize('options', [{}, PAPER], ids=['paddle', 'paper'])
-@pytest.mark.parametrize('polygon', [ROTATED, TRAPEZOID, CURVED],
-                         ids=['rotated', 'trapezoid', 'curved'])
+@pytest.mark.parametrize(
+    'polygon', [ROTATED, TRAPEZOID, CURVED], ids=['rotated', 'trapezoid', 'curved'])
 def test_kernels_nested_and_decreasing(polygon, options):
     out = PSETargets(**options)(_results(340, 400, [polygon]))
     kernels = out['gt_kernels']
@@ -290,8 +308,12 @@ def test_no_polygons_gives_empty_targets():
     assert out['gt_train_mask'].all()
 
 
-@pytest.mark.parametrize('kwargs', [dict(kernel_num=1), dict(min_shrink_ratio=1.0),
-                                    dict(rasterization='round'), dict(split_pieces='largest')])
+@pytest.mark.parametrize('kwargs', [
+    dict(kernel_num=1),
+    dict(min_shrink_ratio=1.0),
+    dict(rasterization='round'),
+    dict(split_pieces='largest')
+])
 def test_rejects_bad_arguments(kwargs):
     with pytest.raises(ValueError, match=next(iter(kwargs))):
         PSETargets(**kwargs)

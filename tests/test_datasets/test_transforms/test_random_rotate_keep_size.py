@@ -8,13 +8,13 @@ QUAD = [120, 80, 260, 95, 255, 140, 115, 125]
 
 @pytest.mark.parametrize('angle', [-10.0, -3.3, 0.0, 7.5, 10.0, 35.0])
 def test_polygons_move_with_pixels(geo, angle):
-    results = RandomRotateKeepSize(max_angle=10).rotate(
-        geo.drawn_polygon_results(240, 360, [QUAD]), angle)
+    results = RandomRotateKeepSize(
+        max_angle=10).rotate(geo.drawn_polygon_results(240, 360, [QUAD]), angle)
     assert results['img'].shape[:2] == (240, 360)  # size kept
     assert results['rotated_angle'] == angle
     geo.assert_polygons_follow_pixels(results)
-    np.testing.assert_allclose(results['gt_bboxes'][0, :2],
-                               results['gt_polygons'][0].reshape(-1, 2).min(0), atol=1e-4)
+    np.testing.assert_allclose(
+        results['gt_bboxes'][0, :2], results['gt_polygons'][0].reshape(-1, 2).min(0), atol=1e-4)
 
 
 def test_positive_angle_is_counter_clockwise(geo):
@@ -27,8 +27,9 @@ def test_positive_angle_is_counter_clockwise(geo):
 def test_random_angle_within_limit(geo):
     np.random.seed(1)
     transform = RandomRotateKeepSize(max_angle=10)
-    angles = [transform(geo.drawn_polygon_results(100, 100, [QUAD]))['rotated_angle']
-              for _ in range(50)]
+    angles = [
+        transform(geo.drawn_polygon_results(100, 100, [QUAD]))['rotated_angle'] for _ in range(50)
+    ]
     assert max(abs(a) for a in angles) <= 10 and np.ptp(angles) > 10
 
 
@@ -40,4 +41,4 @@ def test_instances_rotated_out_of_the_image_are_dropped(geo):
     out = RandomRotateKeepSize().rotate(results, 60.0)
     assert out['gt_texts'] == ['middle']
     assert len(out['gt_polygons']) == 1 and out['gt_bboxes'].shape == (1, 4)
-    assert out['gt_ignored'].tolist() == [True] and out['gt_bboxes_labels'].shape == (1,)
+    assert out['gt_ignored'].tolist() == [True] and out['gt_bboxes_labels'].shape == (1, )

@@ -28,11 +28,11 @@ def test_paddles_imgaug_like_resize():
     factor = np.random.uniform(0.5, 3.0)
     np.random.seed(3)
     out = RandomScale(scale_range=(0.5, 3.0))(dict(img=img.copy(), gt_polygons=[polygon]))
-    expected = cv2.resize(img, (int(333 * factor), int(201 * factor)),
-                          interpolation=cv2.INTER_LINEAR)
+    expected = cv2.resize(
+        img, (int(333 * factor), int(201 * factor)), interpolation=cv2.INTER_LINEAR)
     np.testing.assert_array_equal(out['img'], expected)
-    np.testing.assert_allclose(out['gt_polygons'][0], polygon.astype(np.float64) * factor,
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        out['gt_polygons'][0], polygon.astype(np.float64) * factor, rtol=1e-6)
     assert out['scale_factor'] == (factor, factor)
 
 

@@ -20,8 +20,7 @@ QUADS = [[60, 60, 260, 80, 250, 140, 55, 120], [300, 200, 420, 190, 425, 240, 30
 
 def _train_steps(config_path):
     """The config's train pipeline as a list of step dicts."""
-    return [dict(step) for step in
-            Config.fromfile(config_path).train_dataloader.dataset.pipeline]
+    return [dict(step) for step in Config.fromfile(config_path).train_dataloader.dataset.pipeline]
 
 
 def _split(steps):
@@ -50,17 +49,17 @@ def _scene(geo):
 def _paddle_targets(make_pse_gt, results, size):
     """PaddleOCR's MakePseGt (its own enlargement included) on the pipeline's image and
     polygons: ``(maps in our channel layout, mask, ignore tags, image)``."""
-    data = dict(image=results['img'].copy(),
-                polys=np.array([np.reshape(p, (-1, 2)) for p in results['gt_polygons']],
-                               np.float32),
-                ignore_tags=[bool(t) for t in results['gt_ignored']])
+    data = dict(
+        image=results['img'].copy(),
+        polys=np.array([np.reshape(p, (-1, 2)) for p in results['gt_polygons']], np.float32),
+        ignore_tags=[bool(t) for t in results['gt_ignored']])
     out = make_pse_gt(kernel_num=7, min_shrink_ratio=0.4, size=size)(data)
     kernels = np.concatenate([out['gt_text'][None], out['gt_kernels'][:6]]).astype(np.uint8)
     return kernels, out['mask'].astype(np.uint8), out['ignore_tags'], out['image']
 
 
 def test_flagship_targets_and_crop_are_paddles(geo, paddle_make_pse_gt, paddle_random_crop,
-                                                monkeypatch):
+                                               monkeypatch):
     steps = _train_steps(FLAGSHIP)
     geometric, targets_step, crop_step = _split(steps)
     # MakePseGt does the enlargement to the minimum short side itself
@@ -77,8 +76,10 @@ def test_flagship_targets_and_crop_are_paddles(geo, paddle_make_pse_gt, paddle_r
         np.testing.assert_array_equal(before['img'], image)
         ours = targets(copy.deepcopy(before))
         for channel in range(7):
-            np.testing.assert_array_equal(ours['gt_kernels'][channel], kernels[channel],
-                                          err_msg=f'seed {seed}, channel {channel}')
+            np.testing.assert_array_equal(
+                ours['gt_kernels'][channel],
+                kernels[channel],
+                err_msg=f'seed {seed}, channel {channel}')
         np.testing.assert_array_equal(ours['gt_train_mask'], mask)
         assert ours['gt_ignored'].tolist() == list(tags)
 
@@ -90,19 +91,21 @@ def test_flagship_targets_and_crop_are_paddles(geo, paddle_make_pse_gt, paddle_r
 
         # the crop with both generators pinned to the same end of Paddle's range
         for end in ('low', 'high'):
+
             class PinnedRandom:
                 random = staticmethod(lambda: 0.99)  # > 3/8: text-aware
                 randint = staticmethod(lambda a, b: a if end == 'low' else b)
 
             monkeypatch.setattr(paddle_random_crop, 'random', PinnedRandom)
             paddle_crop = paddle_random_crop.RandomCropImgMask(
-                size=crop_step['crop_size'][::-1], main_key='gt_text',
+                size=crop_step['crop_size'][::-1],
+                main_key='gt_text',
                 crop_keys=['image', 'gt_text', 'mask'])
             expected = paddle_crop(dict(image=before['img'], gt_text=kernels[0], mask=mask))
             with monkeypatch.context() as pinned:
                 pinned.setattr(np.random, 'random_sample', lambda *a: 0.0)
-                pinned.setattr(np.random, 'randint',
-                               lambda low, high=None: low if end == 'low' else high - 1)
+                pinned.setattr(
+                    np.random, 'randint', lambda low, high=None: low if end == 'low' else high - 1)
                 cropped = crop(copy.deepcopy(ours))
             np.testing.assert_array_equal(cropped['img'], expected['image'])
             np.testing.assert_array_equal(cropped['gt_kernels'][0], expected['gt_text'])
@@ -137,16 +140,18 @@ def test_mmocr_flip_moves_polygons_with_pixels(geo):
 
 #: The named switches a variant may set on the flagship's steps.
 SWITCHES = {
-    'mmpse_ext.PSETargets': {'full_text_map', 'ignore_if_unused_rate_fails', 'draw_ignored',
-                             'rasterization', 'split_pieces'},
+    'mmpse_ext.PSETargets': {
+        'full_text_map', 'ignore_if_unused_rate_fails', 'draw_ignored', 'rasterization',
+        'split_pieces'
+    },
     'mmpse_ext.TextAwareRandomCrop': {'crop_range'},
 }
 #: Sizes the demo scales down.
 SIZES = {'scale_range', 'min_short_side', 'crop_size'}
 
 
-@pytest.mark.parametrize('config_path, allowed', [(PAPER, set()), (DEMO, SIZES)],
-                         ids=['paper', 'demo'])
+@pytest.mark.parametrize(
+    'config_path, allowed', [(PAPER, set()), (DEMO, SIZES)], ids=['paper', 'demo'])
 def test_variants_differ_from_the_flagship_only_by_named_switches(config_path, allowed):
     flagship, variant = _train_steps(FLAGSHIP), _train_steps(config_path)
     assert [s['type'] for s in variant] == [s['type'] for s in flagship]

@@ -4,7 +4,6 @@ import pytest
 
 from mmpse_ext.datasets.transforms import PSETargets, TextAwareRandomCrop
 
-
 #: Targets whose text map is exactly the drawn words (whole polygons, sub-pixel, ### not drawn),
 #: so image pixels and maps can be compared after a crop.
 DRAWN_WORDS = dict(full_text_map=True, rasterization='subpixel', draw_ignored=False)
@@ -19,8 +18,9 @@ def _with_targets(geo, h, w, polygons, ignored=None, **options):
 def test_image_maps_and_polygons_stay_aligned(geo, seed):
     np.random.seed(seed)
     polygons = [[30, 40, 150, 50, 145, 90, 25, 80], [200, 150, 330, 140, 335, 190, 205, 200]]
-    out = TextAwareRandomCrop(crop_size=(160, 120), text_crop_prob=0.5)(
-        _with_targets(geo, 240, 360, polygons))
+    out = TextAwareRandomCrop(
+        crop_size=(160, 120), text_crop_prob=0.5)(
+            _with_targets(geo, 240, 360, polygons))
     assert out['img'].shape[:2] == (120, 160) and out['img_shape'] == (120, 160)
     assert out['gt_kernels'].shape == (7, 120, 160) and out['gt_train_mask'].shape == (120, 160)
     assert out['gt_kernels'].flags.c_contiguous
@@ -39,17 +39,20 @@ def test_text_crop_always_hits_text_and_uniform_crop_sometimes_misses(geo):
     for prob in (1.0, 0.0):
         np.random.seed(0)
         crop = TextAwareRandomCrop(crop_size=100, text_crop_prob=prob, crop_range='overlap')
-        hits[prob] = [crop(_with_targets(geo, 480, 640, word))['gt_kernels'][0].any()
-                      for _ in range(40)]
+        hits[prob] = [
+            crop(_with_targets(geo, 480, 640, word))['gt_kernels'][0].any() for _ in range(40)
+        ]
     assert all(hits[1.0])
     assert not all(hits[0.0])
 
 
 def test_dropped_instances_are_removed_from_every_key(geo):
     np.random.seed(0)
-    results = _with_targets(geo, 200, 400, [[10, 10, 60, 10, 60, 30, 10, 30],
-                                           [300, 150, 380, 150, 380, 180, 300, 180]],
-                            ignored=[False, True])
+    results = _with_targets(
+        geo,
+        200,
+        400, [[10, 10, 60, 10, 60, 30, 10, 30], [300, 150, 380, 150, 380, 180, 300, 180]],
+        ignored=[False, True])
     results['gt_texts'] = ['left', 'right']
     crop = TextAwareRandomCrop(crop_size=(100, 100), text_crop_prob=1.0, crop_range='overlap')
     out = crop(results)
@@ -64,8 +67,10 @@ def test_image_smaller_than_crop_keeps_that_axis_whole(geo):
     assert out['img'].shape[:2] == (100, 200)
 
 
-@pytest.mark.parametrize('kwargs', [dict(crop_size=0), dict(crop_size=(10, -1)),
-                                    dict(text_crop_prob=1.5)])
+@pytest.mark.parametrize('kwargs',
+                         [dict(crop_size=0),
+                          dict(crop_size=(10, -1)),
+                          dict(text_crop_prob=1.5)])
 def test_rejects_bad_arguments(kwargs):
     with pytest.raises(ValueError):
         TextAwareRandomCrop(**kwargs)
@@ -77,8 +82,8 @@ def test_crop_before_targets_hits_text_from_the_polygons(geo):
     np.random.seed(0)
     crop = TextAwareRandomCrop(crop_size=100, text_crop_prob=1.0, crop_range='overlap')
     for _ in range(30):
-        out = PSETargets(**DRAWN_WORDS)(crop(geo.drawn_polygon_results(
-            480, 640, word + dont_care, ignored=[False, True])))
+        out = PSETargets(**DRAWN_WORDS)(
+            crop(geo.drawn_polygon_results(480, 640, word + dont_care, ignored=[False, True])))
         assert out['gt_kernels'][0].any() and out['gt_ignored'].tolist() == [False]
 
 
@@ -118,8 +123,7 @@ PADDLE_RANGE_CASES = [
 
 @pytest.mark.parametrize('case', range(len(PADDLE_RANGE_CASES)))
 @pytest.mark.parametrize('end', ['low', 'high'])
-def test_paddle_range_matches_random_crop_img_mask(geo, paddle_random_crop, monkeypatch,
-                                                   case, end):
+def test_paddle_range_matches_random_crop_img_mask(geo, paddle_random_crop, monkeypatch, case, end):
     (h, w), polygons = PADDLE_RANGE_CASES[case]
     crop_w, crop_h = 120, 100
     # whole-polygon text map: the thin word becomes a single row
@@ -129,6 +133,7 @@ def test_paddle_range_matches_random_crop_img_mask(geo, paddle_random_crop, monk
     # Paddle's RandomCropImgMask with its `random` pinned to the text-aware branch and to one
     # end of each randint range
     class PinnedRandom:
+
         @staticmethod
         def random():
             return 0.99  # > p = 3/8: text-aware
@@ -140,13 +145,16 @@ def test_paddle_range_matches_random_crop_img_mask(geo, paddle_random_crop, monk
     monkeypatch.setattr(paddle_random_crop, 'random', PinnedRandom)
     paddle = paddle_random_crop.RandomCropImgMask(
         size=(crop_h, crop_w), main_key='gt_text', crop_keys=['image', 'gt_text', 'mask'])
-    data = paddle(dict(image=results['img'].copy(), gt_text=results['gt_kernels'][0].copy(),
-                       mask=results['gt_train_mask'].copy()))
+    data = paddle(
+        dict(
+            image=results['img'].copy(),
+            gt_text=results['gt_kernels'][0].copy(),
+            mask=results['gt_train_mask'].copy()))
 
     # ours, with numpy's draws pinned the same way (randint's high is exclusive)
     monkeypatch.setattr(np.random, 'random_sample', lambda *a: 0.0)
-    monkeypatch.setattr(np.random, 'randint',
-                        lambda low, high=None: low if end == 'low' else high - 1)
+    monkeypatch.setattr(
+        np.random, 'randint', lambda low, high=None: low if end == 'low' else high - 1)
     out = TextAwareRandomCrop(crop_size=(crop_w, crop_h))(results)
     np.testing.assert_array_equal(out['img'], data['image'])
     np.testing.assert_array_equal(out['gt_kernels'][0], data['gt_text'])
@@ -160,8 +168,9 @@ def test_overlap_range_always_shows_text_where_paddles_may_not(geo):
     for crop_range in ('paddle', 'overlap'):
         np.random.seed(0)
         crop = TextAwareRandomCrop(crop_size=100, text_crop_prob=1.0, crop_range=crop_range)
-        shows[crop_range] = [crop(_with_targets(geo, 480, 640, word))['gt_kernels'][0].sum()
-                             for _ in range(40)]
+        shows[crop_range] = [
+            crop(_with_targets(geo, 480, 640, word))['gt_kernels'][0].sum() for _ in range(40)
+        ]
     text_pixels = _with_targets(geo, 480, 640, word)['gt_kernels'][0].sum()
     assert all(s > 0 for s in shows['overlap'])
     assert np.mean(shows['overlap']) > np.mean(shows['paddle'])

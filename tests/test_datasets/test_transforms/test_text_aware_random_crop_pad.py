@@ -9,11 +9,13 @@ from mmpse_ext.datasets.transforms import PSETargets, TextAwareRandomCrop
 
 def _sample(h, w, polygons):
     rng = np.random.default_rng(0)
-    results = dict(img=rng.integers(1, 255, (h, w, 3), dtype=np.uint8), img_shape=(h, w),
-                   gt_polygons=[np.asarray(p, np.float32) for p in polygons],
-                   gt_ignored=np.zeros(len(polygons), bool),
-                   gt_bboxes=np.zeros((len(polygons), 4), np.float32),
-                   gt_bboxes_labels=np.zeros(len(polygons), np.int64))
+    results = dict(
+        img=rng.integers(1, 255, (h, w, 3), dtype=np.uint8),
+        img_shape=(h, w),
+        gt_polygons=[np.asarray(p, np.float32) for p in polygons],
+        gt_ignored=np.zeros(len(polygons), bool),
+        gt_bboxes=np.zeros((len(polygons), 4), np.float32),
+        gt_bboxes_labels=np.zeros(len(polygons), np.int64))
     return PSETargets(min_shrink_ratio=0.7)(results)
 
 

@@ -9,8 +9,8 @@ from mmpse_ext.evaluation.functional import (dont_care_detections, greedy_match_
 
 def test_iou_by_hand_and_zero_union():
     inter = np.array([[1.0, 0.0], [0.0, 0.0]])
-    iou = intersection_over_union(inter, gt_areas=np.array([2.0, 0.0]),
-                                  det_areas=np.array([1.0, 0.0]))
+    iou = intersection_over_union(
+        inter, gt_areas=np.array([2.0, 0.0]), det_areas=np.array([1.0, 0.0]))
     # 1 / (2 + 1 - 1) = 0.5; 0 / (2 + 0) = 0; empty union (both areas 0) gives 0, not NaN.
     np.testing.assert_array_equal(iou, [[0.5, 0.0], [0.0, 0.0]])
 

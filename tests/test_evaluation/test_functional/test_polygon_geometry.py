@@ -1,12 +1,12 @@
 """Flat polygons → even-odd regions and areas as Polygon3 has them, and intersection areas."""
 from unittest import mock
 
+import icdar2015_official_reference as ref
 import numpy as np
 import pytest
 import shapely
 import torch
 
-import icdar2015_official_reference as ref
 from mmpse_ext.evaluation.functional import (batch_intersection_areas, build_geometries,
                                              flat_polygon_points, shoelace_areas)
 
@@ -22,8 +22,8 @@ def _rect(x0, y0, x1, y1):
 
 def test_flat_points_accepts_lists_arrays_and_tensors():
     expected = np.array([[0, 0], [2, 0], [2, 1]], dtype=np.float64)
-    for value in ([0, 0, 2, 0, 2, 1], np.array([0, 0, 2, 0, 2, 1], np.float32),
-                  torch.tensor([0., 0., 2., 0., 2., 1.])):
+    for value in ([0, 0, 2, 0, 2, 1], np.array([0, 0, 2, 0, 2, 1],
+                                               np.float32), torch.tensor([0., 0., 2., 0., 2., 1.])):
         np.testing.assert_array_equal(flat_polygon_points(value, 'x'), expected)
 
 
@@ -40,13 +40,15 @@ def test_valid_polygons_keep_their_area_and_bounds():
     assert not geoms.degenerate.any() and not geoms.self_intersecting.any()
 
 
-@pytest.mark.parametrize('polygon', [
-    [0, 0, 1, 1],  # two points
-    [],  # no point
-    [0, 0, 1, 1, 2, 2, 3, 3],  # collinear: zero area
-    [0, 0, 1, 0, 1, float('nan'), 0, 1],  # non-finite
-    [0, 0, 5, 0, 5, 0, 0, 0],  # a segment drawn back and forth
-])
+@pytest.mark.parametrize(
+    'polygon',
+    [
+        [0, 0, 1, 1],  # two points
+        [],  # no point
+        [0, 0, 1, 1, 2, 2, 3, 3],  # collinear: zero area
+        [0, 0, 1, 0, 1, float('nan'), 0, 1],  # non-finite
+        [0, 0, 5, 0, 5, 0, 0, 0],  # a segment drawn back and forth
+    ])
 def test_degenerate_polygons_become_empty_with_zero_area(polygon):
     geoms = _geoms(polygon, _rect(0, 0, 1, 1))
     assert geoms.degenerate.tolist() == [True, False]
@@ -55,14 +57,16 @@ def test_degenerate_polygons_become_empty_with_zero_area(polygon):
     assert np.isnan(geoms.bounds[0]).all()
 
 
-@pytest.mark.parametrize('polygon,official_area,region_area', [
-    # the measured Polygon3 facts (docs/evaluation.md): symmetric bow-tie area 0, region 50
-    ([0, 0, 10, 10, 10, 0, 0, 10], 0.0, 50.0),
-    # A(0,0) B(10,10) C(10,0) D(0,5): lobes cross at (10/3, 10/3): 25 by shoelace, 41.67 region
-    ([0, 0, 10, 10, 10, 0, 0, 5], 25.0, 125 / 3),
-    # A(0,0) B(3,3) C(3,0) D(0,1): lobes 0.375 and 3.375, shoelace |3.375 - 0.375| = 3
-    ([0, 0, 3, 3, 3, 0, 0, 1], 3.0, 3.75),
-])
+@pytest.mark.parametrize(
+    'polygon,official_area,region_area',
+    [
+        # the measured Polygon3 facts (docs/evaluation.md): symmetric bow-tie area 0, region 50
+        ([0, 0, 10, 10, 10, 0, 0, 10], 0.0, 50.0),
+        # A(0,0) B(10,10) C(10,0) D(0,5): lobes cross at (10/3, 10/3): 25 by shoelace, 41.67 region
+        ([0, 0, 10, 10, 10, 0, 0, 5], 25.0, 125 / 3),
+        # A(0,0) B(3,3) C(3,0) D(0,1): lobes 0.375 and 3.375, shoelace |3.375 - 0.375| = 3
+        ([0, 0, 3, 3, 3, 0, 0, 1], 3.0, 3.75),
+    ])
 def test_bowtie_area_is_the_shoelace_sum_and_its_region_keeps_both_lobes(
         polygon, official_area, region_area):
     official = _geoms(polygon)
@@ -77,9 +81,8 @@ def test_bowtie_area_is_the_shoelace_sum_and_its_region_keeps_both_lobes(
 def test_bowtie_overlaps_a_square_by_both_lobes():
     # Polygon3: intersection of the bow-tie (0,0),(10,10),(10,0),(0,10) with the square = 50,
     # of (0,0),(10,10),(10,0),(0,5) = 41.67.
-    areas = batch_intersection_areas(
-        [_geoms(_rect(0, 0, 10, 10))],
-        [_geoms([0, 0, 10, 10, 10, 0, 0, 10], [0, 0, 10, 10, 10, 0, 0, 5])])
+    areas = batch_intersection_areas([_geoms(_rect(
+        0, 0, 10, 10))], [_geoms([0, 0, 10, 10, 10, 0, 0, 10], [0, 0, 10, 10, 10, 0, 0, 5])])
     np.testing.assert_allclose(areas[0], [[50.0, 125 / 3]])
 
 
@@ -100,8 +103,10 @@ def test_even_odd_rule_where_a_ring_overlaps_itself():
 
 
 def test_shoelace_areas_by_hand():
-    points = [np.array(p, float).reshape(-1, 2) for p in
-              (_rect(0, 0, 2, 3), _rect(0, 0, 2, 3)[::-1], [0, 0, 4, 0, 0, 3], [0, 0, 1, 1], [])]
+    points = [
+        np.array(p, float).reshape(-1, 2)
+        for p in (_rect(0, 0, 2, 3), _rect(0, 0, 2, 3)[::-1], [0, 0, 4, 0, 0, 3], [0, 0, 1, 1], [])
+    ]
     np.testing.assert_array_equal(shoelace_areas(points), [6.0, 6.0, 6.0, 0.0, 0.0])
 
 
@@ -158,11 +163,14 @@ def test_areas_and_intersections_equal_exact_even_odd_geometry():
     polygons = _random_polygons(rng, 150, max_points=6)
     geoms = _geoms(*polygons)
     pairs = rng.integers(0, len(polygons), (150, 2))
-    got = shapely.area(shapely.intersection(geoms.geometries[pairs[:, 0]],
-                                            geoms.geometries[pairs[:, 1]]))
-    exact = [float(ref.ExactGeometry.intersection(ref.ExactGeometry.polygon(polygons[i]),
-                                                  ref.ExactGeometry.polygon(polygons[j])))
-             for i, j in pairs]
+    got = shapely.area(
+        shapely.intersection(geoms.geometries[pairs[:, 0]], geoms.geometries[pairs[:, 1]]))
+    exact = [
+        float(
+            ref.ExactGeometry.intersection(
+                ref.ExactGeometry.polygon(polygons[i]), ref.ExactGeometry.polygon(polygons[j])))
+        for i, j in pairs
+    ]
     np.testing.assert_allclose(got, exact, rtol=1e-9, atol=1e-9)
     official = [float(ref.ExactGeometry.area(ref.ExactGeometry.polygon(p))) for p in polygons]
     np.testing.assert_allclose(geoms.areas, official, rtol=1e-12)
@@ -181,8 +189,8 @@ def test_areas_and_intersections_equal_polygon3_on_quads():
     polygons = _random_polygons(rng, 2000, min_points=4, max_points=4)
     geoms = _geoms(*polygons)
     pairs = rng.integers(0, len(polygons), (4000, 2))
-    got = shapely.area(shapely.intersection(geoms.geometries[pairs[:, 0]],
-                                            geoms.geometries[pairs[:, 1]]))
+    got = shapely.area(
+        shapely.intersection(geoms.geometries[pairs[:, 0]], geoms.geometries[pairs[:, 1]]))
     shapes = [polygon3.Polygon(np.reshape(p, (-1, 2)).tolist()) for p in polygons]
     expected = [ref.Polygon3Geometry.intersection(shapes[i], shapes[j]) for i, j in pairs]
     np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-9)

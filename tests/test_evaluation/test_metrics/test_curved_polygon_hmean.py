@@ -1,11 +1,11 @@
 """ICDAR2015HmeanMetric on curved text (CTW1500's 14-point polygons, PSE contours): the IoU
 protocol MMOCR evaluates CTW1500 with, on polygons of any vertex count."""
+import deteval_official_reference as dref
+import icdar2015_official_reference as iref
 import numpy as np
 import pytest
 import shapely
 
-import deteval_official_reference as dref
-import icdar2015_official_reference as iref
 from mmpse_ext.evaluation.metrics import ICDAR2015HmeanMetric
 
 
@@ -25,8 +25,9 @@ def curved_images(seed, num_images=30):
         for _ in range(int(rng.integers(1, 7))):
             radius, half = rng.uniform(100, 1200), rng.uniform(8, 25)
             start, bend = rng.uniform(0, 2 * np.pi), rng.choice([-1, 1])
-            centre = rng.uniform([60, 60], [700, 500]) - radius * np.array(
-                [np.cos(start), np.sin(start)])
+            centre = rng.uniform(
+                [60, 60],
+                [700, 500]) - radius * np.array([np.cos(start), np.sin(start)])
             length = rng.uniform(40, 250)
             word = np.rint(dref.curved_band(centre, radius, start, 0, length, half, 7, bend=bend))
             if not dref.usable_ring(word):
@@ -38,8 +39,8 @@ def curved_images(seed, num_images=30):
                 if rng.uniform() < 0.2:  # shifted along the arc: IoU around 0.5
                     a = b = -rng.uniform(0.2, 0.5) * length
                 ring = dref.curved_band(centre, radius, start, a, length - b,
-                                        half * rng.uniform(0.8, 1.4),
-                                        int(rng.integers(8, 26)), rng, 1.5, bend)
+                                        half * rng.uniform(0.8, 1.4), int(rng.integers(8, 26)), rng,
+                                        1.5, bend)
                 add(ring + rng.uniform(-0.45, 0.45, ring.shape), preds)
         for _ in range(int(rng.integers(0, 3))):
             x, y = rng.uniform([0, 0], [700, 500])
@@ -73,15 +74,17 @@ def test_the_images_are_curved_and_matchable():
 def test_equals_the_official_geometry_on_14_point_polygons():
     """The official ICDAR loops with Polygon3, the official geometry library, on the rounded
     polygons (as a submission file holds them)."""
-    pytest.importorskip('Polygon', reason="Polygon3 (the official script's geometry) is not "
-                        'installed: pip install Polygon3')
+    pytest.importorskip(
+        'Polygon',
+        reason="Polygon3 (the official script's geometry) is not "
+        'installed: pip install Polygon3')
     for seed in (0, 1):
         images = curved_images(seed)
-        reference = iref.official_counts(
-            [([np.rint(p).tolist() for p in s['gt_instances']['polygons']],
-              list(s['gt_instances']['ignored']),
-              [np.rint(p).tolist() for p in s['pred_instances']['polygons']]) for s in images],
-            iref.Polygon3Geometry)
+        reference = iref.official_counts([
+            ([np.rint(p).tolist()
+              for p in s['gt_instances']['polygons']], list(s['gt_instances']['ignored']),
+             [np.rint(p).tolist() for p in s['pred_instances']['polygons']]) for s in images
+        ], iref.Polygon3Geometry)
         assert reference['matched'] > 30 and reference['num_det'] > reference['matched']
         result = evaluate(images)
         for key in ('precision', 'recall', 'hmean'):
@@ -94,8 +97,9 @@ def test_equals_mmocrs_hmean_iou_metric_on_curved_polygons():
     from mmocr.evaluation import HmeanIOUMetric
 
     images = curved_images(2, num_images=40)
-    assert all(shapely.Polygon(np.reshape(p, (-1, 2))).is_valid
-               for s in images for p in s['pred_instances']['polygons'])
+    assert all(
+        shapely.Polygon(np.reshape(p, (-1, 2))).is_valid for s in images
+        for p in s['pred_instances']['polygons'])
     for strategy in ('vanilla', 'max_matching'):
         sweep = dict(start=0.3, stop=0.9, step=0.1)
         ours = evaluate(images, pred_score_thrs=sweep, strategy=strategy, round_coords=False)

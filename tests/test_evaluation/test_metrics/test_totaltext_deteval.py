@@ -1,6 +1,8 @@
 """TotalTextDetEvalMetric: hand-computed cases, and the official DetEval computation on
 Total-Text-like submissions (split words, merged words, jitter, don't-care hits, false
 positives)."""
+import deteval_official_reference as dref
+import icdar2015_official_reference as iref
 import numpy as np
 import pytest
 import shapely
@@ -8,8 +10,6 @@ import torch
 from mmengine.evaluator import Evaluator
 from mmengine.structures import InstanceData
 
-import deteval_official_reference as dref
-import icdar2015_official_reference as iref
 from mmpse_ext.evaluation.metrics import TotalTextDetEvalMetric
 
 LOG = 'mmpse_ext.evaluation.metrics.totaltext_deteval.print_log'
@@ -56,11 +56,9 @@ def test_one_to_one():
 def test_split_word_earns_fsc_k():
     # pieces [0,45] (sigma 0.45) and [50,100] (0.5), tau 1 each: sum 0.95 >= 0.7.
     # recall 0.8 / 1, precision 2 * 0.8 / 2 dets.
-    assert_scores(evaluate([sample([WORD], [rect(0, 0, 45, 20), rect(50, 0, 100, 20)])]),
-                  0.8, 0.8)
+    assert_scores(evaluate([sample([WORD], [rect(0, 0, 45, 20), rect(50, 0, 100, 20)])]), 0.8, 0.8)
     # pieces [0,30] and [40,70]: 0.3 + 0.3 < 0.7 -> nothing found, 2 false positives
-    assert_scores(evaluate([sample([WORD], [rect(0, 0, 30, 20), rect(40, 0, 70, 20)])]),
-                  0.0, 0.0)
+    assert_scores(evaluate([sample([WORD], [rect(0, 0, 30, 20), rect(40, 0, 70, 20)])]), 0.0, 0.0)
 
 
 def test_merged_words_earn_fsc_k():
@@ -103,8 +101,8 @@ def test_detections_more_than_half_inside_dont_care_regions_are_dropped():
     preds = [WORD, rect(210, 0, 290, 20), rect(250, 0, 350, 20)]
     assert_scores(evaluate([sample(gts, preds, ignored=[False, True])]), 0.5, 1.0)
     # the don't-care threshold is an argument
-    assert_scores(evaluate([sample(gts, preds, ignored=[False, True])],
-                           ignore_precision_thr=0.4), 1.0, 1.0)
+    assert_scores(
+        evaluate([sample(gts, preds, ignored=[False, True])], ignore_precision_thr=0.4), 1.0, 1.0)
 
 
 def test_credits_are_pooled_over_images():
@@ -139,9 +137,12 @@ def test_degenerate_polygons_are_counted_never_matched_and_reported():
 
 def test_score_sweep_keeps_the_official_numbers_and_adds_the_best():
     # the split pieces scored 0.4 and 0.9: at 0.5 one piece is left (sigma 0.5 alone: nothing)
-    images = [sample([WORD, rect(0, 50, 100, 70)],
-                     [rect(0, 0, 45, 20), rect(50, 0, 100, 20), rect(0, 50, 100, 70)],
-                     scores=[0.4, 0.9, 0.8])]
+    images = [
+        sample([WORD, rect(0, 50, 100, 70)],
+               [rect(0, 0, 45, 20), rect(50, 0, 100, 20),
+                rect(0, 50, 100, 70)],
+               scores=[0.4, 0.9, 0.8])
+    ]
     result = evaluate(images, pred_score_thrs=[0.3, 0.5])
     assert_scores(result, 2.6 / 3, 1.8 / 2)  # all predictions
     assert result['best_score_thr'] == 0.3
@@ -154,10 +155,10 @@ def test_score_sweep_keeps_the_official_numbers_and_adds_the_best():
                  pred_score_thrs=[0.5])
 
 
-@pytest.mark.parametrize('kwargs, match', [
-    (dict(tr=1.5), 'tr must lie in'), (dict(tp=-0.1), 'tp must lie in'),
-    (dict(k=0), 'k must be an integer'), (dict(area_rule='x'), 'area_rule must be one of')
-])
+@pytest.mark.parametrize('kwargs, match', [(dict(tr=1.5), 'tr must lie in'),
+                                           (dict(tp=-0.1), 'tp must lie in'),
+                                           (dict(k=0), 'k must be an integer'),
+                                           (dict(area_rule='x'), 'area_rule must be one of')])
 def test_bad_arguments_are_rejected(kwargs, match):
     with pytest.raises(ValueError, match=match):
         TotalTextDetEvalMetric(**kwargs)
@@ -218,8 +219,10 @@ def _thresholded(images, samples, thr):
 
 
 def test_equals_the_official_script_with_polygon3_on_curved_and_grid_submissions():
-    pytest.importorskip('Polygon', reason="Polygon3 (the official script's geometry) is not "
-                        'installed: pip install Polygon3')
+    pytest.importorskip(
+        'Polygon',
+        reason="Polygon3 (the official script's geometry) is not "
+        'installed: pip install Polygon3')
     totals = dict(one_to_one=0, split=0, merge=0, filtered=0)
     submissions = [dref.make_curved_submission(seed, num_images=40) for seed in (0, 1, 2)]
     # boxes on a 10 px grid, where sigma and tau hit the thresholds exactly
@@ -231,8 +234,10 @@ def test_equals_the_official_script_with_polygon3_on_curved_and_grid_submissions
         _assert_same_scores(evaluate(samples), official)
         if seed == 0:
             thrs = [0.4, 0.7]
-            swept = [dref.official_deteval(_thresholded(images, samples, t),
-                                           iref.Polygon3Geometry) for t in thrs]
+            swept = [
+                dref.official_deteval(_thresholded(images, samples, t), iref.Polygon3Geometry)
+                for t in thrs
+            ]
             best = int(np.argmax([r['hmean'] for r in swept]))
             result = evaluate(samples, pred_score_thrs=thrs)
             assert result['best_score_thr'] == thrs[best]
@@ -248,8 +253,8 @@ def test_equals_the_official_script_with_polygon3_on_pixel_contours():
     touching themselves (not simple: the even-odd geometry decides)."""
     pytest.importorskip('Polygon')
     images, samples = dref.make_contour_submission(0, num_images=30)
-    not_simple = sum(not shapely.Polygon(np.reshape(p, (-1, 2))).is_valid
-                     for s in samples for p in s['pred_instances']['polygons'])
+    not_simple = sum(not shapely.Polygon(np.reshape(p, (-1, 2))).is_valid for s in samples
+                     for p in s['pred_instances']['polygons'])
     official = dref.official_deteval(images, iref.Polygon3Geometry)
     assert not_simple > 10 and official['one_to_one'] > 100 and official['split'] > 10
     _assert_same_scores(evaluate(samples), official)

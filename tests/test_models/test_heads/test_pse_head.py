@@ -14,8 +14,8 @@ from mmpse_ext.models.postprocessors import PSEPostprocessor
 def _samples(batch, size):
     samples = []
     for _ in range(batch):
-        sample = TextDetDataSample(metainfo=dict(img_shape=size, ori_shape=size,
-                                                 scale_factor=(1.0, 1.0)))
+        sample = TextDetDataSample(
+            metainfo=dict(img_shape=size, ori_shape=size, scale_factor=(1.0, 1.0)))
         kernels = torch.zeros(7, *size, dtype=torch.uint8)
         for level in range(7):
             kernels[level, 8 + level:24 - level, 8 + level:40 - level] = 1
@@ -51,16 +51,18 @@ def _plain_head(head, features):
     running statistics -> ReLU -> 1x1 conv (bias)."""
     hidden = F.conv2d(features, head.fuse_conv.weight, head.fuse_conv.bias, padding=1)
     bn = head.fuse_bn
-    hidden = F.batch_norm(hidden, bn.running_mean, bn.running_var, bn.weight, bn.bias,
-                          training=False, eps=bn.eps)
+    hidden = F.batch_norm(
+        hidden, bn.running_mean, bn.running_var, bn.weight, bn.bias, training=False, eps=bn.eps)
     return F.conv2d(F.relu(hidden), head.out_conv.weight, head.out_conv.bias)
 
 
 def test_eval_forward_is_conv_bn_relu_conv_and_predict_decodes_it():
     init_default_scope('mmocr')
     torch.manual_seed(0)
-    head = PSEHead(in_channels=16, hidden_dim=8,
-                   postprocessor=dict(type='mmpse_ext.PSEPostprocessor', score_threshold=0.5))
+    head = PSEHead(
+        in_channels=16,
+        hidden_dim=8,
+        postprocessor=dict(type='mmpse_ext.PSEPostprocessor', score_threshold=0.5))
     with torch.no_grad():  # BN statistics and affine parameters that change the result
         head.fuse_bn.running_mean.uniform_(-0.5, 0.5)
         head.fuse_bn.running_var.uniform_(0.5, 2.0)
@@ -69,8 +71,8 @@ def test_eval_forward_is_conv_bn_relu_conv_and_predict_decodes_it():
         head.out_conv.bias.fill_(1.0)
     head.eval()
     # Smooth features so that the logits form blobs (instances) rather than noise.
-    features = F.interpolate(torch.randn(1, 16, 4, 6), size=(8, 12), mode='bilinear',
-                             align_corners=False)
+    features = F.interpolate(
+        torch.randn(1, 16, 4, 6), size=(8, 12), mode='bilinear', align_corners=False)
     expected = _plain_head(head, features)
     torch.testing.assert_close(head(features), expected, rtol=1e-5, atol=1e-5)
     # predict = the post-processor on those logits (the ×4 input size of the samples)

@@ -12,8 +12,7 @@ from mmpse_ext.models.losses import PSELoss
 def _sample(kernels, mask=None):
     sample = TextDetDataSample()
     sample.gt_kernels = kernels.to(torch.uint8)
-    sample.gt_train_mask = (torch.ones(kernels.shape[1:]) if mask is None else mask).to(
-        torch.uint8)
+    sample.gt_train_mask = (torch.ones(kernels.shape[1:]) if mask is None else mask).to(torch.uint8)
     return sample
 
 
@@ -27,8 +26,7 @@ def _targets(height=32, width=32, k=3):
 
 def _dice(prob, target, mask, eps=1e-6):
     prob, target = prob * mask, target * mask
-    return 1 - 2 * (prob * target).sum() / ((prob * prob).sum() + (target * target).sum() +
-                                           2 * eps)
+    return 1 - 2 * (prob * target).sum() / ((prob * prob).sum() + (target * target).sum() + 2 * eps)
 
 
 def test_loss_equals_weighted_dice_terms_computed_by_hand():
@@ -83,10 +81,9 @@ def test_default_text_term_uses_paddles_ohem_and_in_mask_rule_is_selectable():
     in_mask_rule = paddle_rule.clone()
     in_mask_rule[20:24, 0:4] = 1
     for loss, selected in ((PSELoss(), paddle_rule), (PSELoss(ohem_negatives='mask'),
-                                                       in_mask_rule)):
+                                                      in_mask_rule)):
         expected = 0.7 * _dice(text.sigmoid(), kernels[0], selected)
-        assert loss(preds, [sample])['loss_text'].item() == pytest.approx(expected.item(),
-                                                                           rel=1e-6)
+        assert loss(preds, [sample])['loss_text'].item() == pytest.approx(expected.item(), rel=1e-6)
 
 
 @pytest.mark.parametrize('case', ['no_text', 'only_ignored_text', 'empty_mask'])
@@ -146,8 +143,9 @@ def test_sum_reduction_is_batch_times_mean():
     assert summed['iou_text'].item() == pytest.approx(mean['iou_text'].item())
 
 
-@pytest.mark.parametrize('dtype', [
-    torch.bfloat16, pytest.param(torch.float16, marks=needs_cpu_autocast(torch.float16))])
+@pytest.mark.parametrize(
+    'dtype', [torch.bfloat16,
+              pytest.param(torch.float16, marks=needs_cpu_autocast(torch.float16))])
 def test_float32_under_cpu_autocast(dtype):
     samples = [_sample(_targets()), _sample(_targets())]
     preds = torch.randn(2, 3, 8, 8)
@@ -173,8 +171,7 @@ def test_amp_step_with_cpu_grad_scaler():
         losses = PSELoss()(preds, [_sample(_targets()), _sample(_targets())])
     assert preds.dtype == torch.bfloat16
     scaler.scale(losses['loss_text'] + losses['loss_kernel']).backward()
-    assert all(torch.isfinite(p.grad).all() and p.grad.abs().sum() > 0
-               for p in head.parameters())
+    assert all(torch.isfinite(p.grad).all() and p.grad.abs().sum() > 0 for p in head.parameters())
 
 
 def test_kernel_sample_mask_gt_uses_the_ground_truth_text():
@@ -199,8 +196,8 @@ def test_clear_errors_for_bad_targets_and_arguments():
     preds = torch.randn(1, 3, 8, 8)
     with pytest.raises(KeyError, match='gt_kernels'):
         PSELoss()(preds, [TextDetDataSample()])
-    with pytest.raises(ValueError,
-                       match=r'data sample 0 gt_kernels \(packed\) has shape \[2, 32, 32\]'):
+    with pytest.raises(
+            ValueError, match=r'data sample 0 gt_kernels \(packed\) has shape \[2, 32, 32\]'):
         PSELoss()(preds, [_sample(_targets(k=2))])
     with pytest.raises(ValueError, match='larger than the upsampled logits'):
         PSELoss()(preds, [_sample(_targets(40, 32))])

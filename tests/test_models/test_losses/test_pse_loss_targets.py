@@ -30,9 +30,15 @@ def _results(height, width, seed):
                       for p in polygons], np.float32)
     return dict(
         img=rng.integers(0, 256, (height, width, 3), dtype=np.uint8),
-        img_path=f'synthetic_{seed}.jpg', ori_shape=(height, width), img_shape=(height, width),
-        scale_factor=(1.0, 1.0), flip=False, flip_direction=None,
-        gt_polygons=polygons, gt_bboxes=boxes, gt_bboxes_labels=np.zeros(5, np.int64),
+        img_path=f'synthetic_{seed}.jpg',
+        ori_shape=(height, width),
+        img_shape=(height, width),
+        scale_factor=(1.0, 1.0),
+        flip=False,
+        flip_direction=None,
+        gt_polygons=polygons,
+        gt_bboxes=boxes,
+        gt_bboxes_labels=np.zeros(5, np.int64),
         gt_ignored=np.array([False, False, True, False, False]),
         gt_texts=['word', 'curve', '###', 'thin', 'edge'])
 
@@ -51,8 +57,8 @@ def _ours(results):
 
 def _stock(results):
     """A stock MMOCR pipeline's end: only gt_instances and the meta information."""
-    return MMOCR_TRANSFORMS.build(dict(type='PackTextDetInputs'))(
-        copy.deepcopy(results))['data_samples']
+    return MMOCR_TRANSFORMS.build(dict(
+        type='PackTextDetInputs'))(copy.deepcopy(results))['data_samples']
 
 
 def _packed_maps(sample):
@@ -174,8 +180,10 @@ def test_clear_errors_name_the_sample_and_the_field():
                 PSELoss()(preds, [good, bad])
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        with pytest.raises(ValueError, match=r'data sample 0 gt_kernels \(made by .*PSETargets.*\) '
-                           r'has shape \[7, 64, 80\], expected \[3, H, W\]'):
+        with pytest.raises(
+                ValueError,
+                match=r'data sample 0 gt_kernels \(made by .*PSETargets.*\) '
+                r'has shape \[7, 64, 80\], expected \[3, H, W\]'):
             PSELoss()(torch.randn(1, 3, 16, 20), [good])
     with pytest.raises(TypeError, match='targets must be a transform config'):
         PSELoss(targets='mmpse_ext.PSETargets')

@@ -135,11 +135,12 @@ def test_matches_the_reference_on_upsampled_logits_with_block_ties(seed):
 
 def test_batch_samples_are_independent_and_bad_rule_is_refused():
     score, gt, mask = (torch.as_tensor(a, dtype=torch.float32) for a in _tie_case())
-    batch = ohem_text_mask(torch.stack([score, -score]), torch.stack([gt, gt]),
-                           torch.stack([mask, mask]), torch.ones(2, 6, 10))
+    batch = ohem_text_mask(
+        torch.stack([score, -score]), torch.stack([gt, gt]), torch.stack([mask, mask]),
+        torch.ones(2, 6, 10))
     for index, sign in enumerate((1, -1)):
-        np.testing.assert_array_equal(
-            batch[index].numpy(), paddle_rule_reference(sign * score.numpy(), gt, mask))
+        np.testing.assert_array_equal(batch[index].numpy(),
+                                      paddle_rule_reference(sign * score.numpy(), gt, mask))
     with pytest.raises(ValueError, match='negatives must be one of'):
         ohem_text_mask(score[None], gt[None], mask[None], mask[None], 3.0, 'whole')
 
@@ -154,5 +155,5 @@ def test_cuda_selection_equals_the_reference():
     tensors = [torch.as_tensor(a, dtype=torch.float32, device='cuda') for a in (score, gt, mask)]
     selected = ohem_text_mask(*tensors, torch.ones_like(tensors[0]), 3.0, 'image').cpu().numpy()
     for index in range(2):
-        np.testing.assert_array_equal(
-            selected[index], paddle_rule_reference(score[index], gt[index], mask[index]))
+        np.testing.assert_array_equal(selected[index],
+                                      paddle_rule_reference(score[index], gt[index], mask[index]))

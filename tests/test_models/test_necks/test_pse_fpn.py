@@ -8,8 +8,10 @@ from mmpse_ext.models.necks import PSEFPN
 
 def _inputs(channels=(8, 16, 32, 64), size=(16, 24), batch=2):
     generator = torch.Generator().manual_seed(0)
-    return [torch.randn(batch, ch, size[0] >> i, size[1] >> i, generator=generator)
-            for i, ch in enumerate(channels)]
+    return [
+        torch.randn(batch, ch, size[0] >> i, size[1] >> i, generator=generator)
+        for i, ch in enumerate(channels)
+    ]
 
 
 def test_output_is_four_levels_concatenated_at_the_finest_resolution():

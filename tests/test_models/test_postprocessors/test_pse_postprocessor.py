@@ -72,8 +72,9 @@ def _point_set(polygon, decimals=3):
 
 
 def _sample(img_shape=(64, 96), scale_factor=(1.0, 1.0), ori_shape=None):
-    return TextDetDataSample(metainfo=dict(
-        img_shape=img_shape, ori_shape=ori_shape or img_shape, scale_factor=scale_factor))
+    return TextDetDataSample(
+        metainfo=dict(
+            img_shape=img_shape, ori_shape=ori_shape or img_shape, scale_factor=scale_factor))
 
 
 def test_hand_built_map_op_labels_are_the_expected_rectangles():
@@ -103,8 +104,8 @@ def test_touching_instances_give_exactly_the_expected_polygons(text_repr_type):
     assert _point_set(polygons[1]) == _corners(BOX_B)
     scores = sample.pred_instances.scores
     assert scores.dtype == torch.float32
-    assert torch.allclose(scores, torch.full((2, ), float(torch.sigmoid(torch.tensor(HIGH)))),
-                          atol=1e-6)
+    assert torch.allclose(
+        scores, torch.full((2, ), float(torch.sigmoid(torch.tensor(HIGH)))), atol=1e-6)
 
 
 def test_filter_requires_area_and_score():
@@ -134,8 +135,8 @@ def test_rescale_to_original_image_and_clip():
     postprocessor = PSEPostprocessor(min_text_area=17)
     sample = postprocessor(_hand_built_logits()[None],
                            [_sample(scale_factor=(0.5, 0.5), ori_shape=(128, 192))])[0]
-    assert _point_set(sample.pred_instances.polygons[0]) == {
-        (2 * x, 2 * y) for x, y in _corners(BOX_A)}
+    assert _point_set(sample.pred_instances.polygons[0]) == {(2 * x, 2 * y)
+                                                             for x, y in _corners(BOX_A)}
     # An original smaller than the rescaled box: points are clipped to [0, W] × [0, H].
     sample = postprocessor(_hand_built_logits()[None],
                            [_sample(scale_factor=(0.5, 0.5), ori_shape=(50, 60))])[0]
@@ -162,8 +163,8 @@ def test_poly_follows_the_outline_of_an_l_shaped_instance():
     # Input rows 10..33 × cols 10..17 plus rows 30..33 × cols 18..37; in the concave corner
     # the bilinear cell with three positive corners adds (18, 28), (18, 29), (19, 29)
     # (5 - 105·wx·(1 - wy) > 0), a diagonal that the simplified contour keeps as its ends.
-    assert _point_set(polygons[0]) == {(10, 10), (17, 10), (17, 27), (20, 30), (37, 30),
-                                       (37, 33), (10, 33)}
+    assert _point_set(polygons[0]) == {(10, 10), (17, 10), (17, 27), (20, 30), (37, 30), (37, 33),
+                                       (10, 33)}
     quad = PSEPostprocessor(text_repr_type='quad').decode(logits)[0][0]
     assert len(quad) == 8
 
@@ -190,7 +191,10 @@ def test_no_text_gives_empty_instances():
         sample.pred_instances.scores.dtype == torch.float32
 
 
-def _naive_decode(logits, text_repr_type='quad', min_kernel_area=16, min_text_area=16,
+def _naive_decode(logits,
+                  text_repr_type='quad',
+                  min_kernel_area=16,
+                  min_text_area=16,
                   score_threshold=0.85):
     """Straightforward full-resolution implementation: per-instance full-image masks.
 
@@ -209,16 +213,19 @@ def _naive_decode(logits, text_repr_type='quad', min_kernel_area=16, min_text_ar
         if text_repr_type == 'quad':
             rects.append(cv2.minAreaRect(np.stack([xs, ys], 1).astype(np.int32)))
         else:
-            contours, _ = cv2.findContours((labels == label).astype(np.uint8),
-                                           cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+            contours, _ = cv2.findContours((labels == label).astype(np.uint8), cv2.RETR_EXTERNAL,
+                                           cv2.CHAIN_APPROX_SIMPLE)
             rects.append(contours[0].reshape(-1, 2))
     return rects
 
 
 def _smooth_random_logits(seed):
     generator = torch.Generator().manual_seed(seed)
-    logits = F.interpolate(torch.randn((1, 7, 6, 8), generator=generator) * 6 + 2,
-                           size=(40, 56), mode='bilinear', align_corners=False)[0]
+    logits = F.interpolate(
+        torch.randn((1, 7, 6, 8), generator=generator) * 6 + 2,
+        size=(40, 56),
+        mode='bilinear',
+        align_corners=False)[0]
     return logits - torch.arange(7.0)[:, None, None]  # smaller kernels
 
 
@@ -259,8 +266,7 @@ def _assert_same_result(result, expected):
     assert torch.equal(result.labels.cpu(), expected.labels)
     assert torch.equal(result.areas.cpu(), expected.areas)
     assert torch.equal(result.boxes.cpu(), expected.boxes)
-    torch.testing.assert_close(result.score_sums.cpu(), expected.score_sums, rtol=1e-5,
-                               atol=1e-5)
+    torch.testing.assert_close(result.score_sums.cpu(), expected.score_sums, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize('seed', [0, 1, 2])
@@ -304,9 +310,9 @@ def test_default_min_kernel_confidence_is_logit_zero():
     postprocessor = PSEPostprocessor()
     assert postprocessor.min_kernel_confidence == 0.5 and postprocessor.logit_threshold == 0.0
     logits = _exact_logits(4)
-    assert torch.equal(postprocessor.expand(logits, (160, 224)).labels,
-                       progressive_scale_expansion_from_logits(logits, 4, (160, 224),
-                                                               16).labels)
+    assert torch.equal(
+        postprocessor.expand(logits, (160, 224)).labels,
+        progressive_scale_expansion_from_logits(logits, 4, (160, 224), 16).labels)
 
 
 @pytest.fixture
@@ -318,8 +324,7 @@ def cpu_only_build(monkeypatch):
 
 
 @pytest.mark.parametrize('text_repr_type', ['quad', 'poly'])
-def test_cuda_logits_decode_on_the_host_by_default_without_warning(cpu_only_build,
-                                                                   text_repr_type):
+def test_cuda_logits_decode_on_the_host_by_default_without_warning(cpu_only_build, text_repr_type):
     postprocessor = PSEPostprocessor(text_repr_type=text_repr_type, min_text_area=0)
     logits = _hand_built_logits()
     cpu_polygons, cpu_scores = postprocessor.decode(logits)
@@ -371,8 +376,9 @@ def test_rejects_bad_arguments():
     with pytest.raises(ValueError, match=r'\[K, h, w\]'):
         PSEPostprocessor().get_text_instances(torch.zeros(8, 8), _sample())
     for probability in (0.0, 1.0, 1.5, -0.1):
-        with pytest.raises(ValueError, match=f'min_kernel_confidence must be in \\(0, 1\\), '
-                           f'got {probability}'):
+        with pytest.raises(
+                ValueError, match=f'min_kernel_confidence must be in \\(0, 1\\), '
+                f'got {probability}'):
             PSEPostprocessor(min_kernel_confidence=probability)
     with pytest.raises(ValueError, match="cuda_decode must be one of .* got 'gpu'"):
         PSEPostprocessor(cuda_decode='gpu')
@@ -382,8 +388,8 @@ def test_rejects_bad_arguments():
 @pytest.mark.parametrize('cuda_decode', CUDA_DECODE_PATHS)
 @pytest.mark.parametrize('text_repr_type', ['quad', 'poly'])
 def test_cuda_logits_give_the_cpu_polygons(text_repr_type, cuda_decode):
-    postprocessor = PSEPostprocessor(text_repr_type=text_repr_type, min_text_area=0,
-                                     cuda_decode=cuda_decode)
+    postprocessor = PSEPostprocessor(
+        text_repr_type=text_repr_type, min_text_area=0, cuda_decode=cuda_decode)
     logits = _hand_built_logits()
     cpu_polygons, cpu_scores = postprocessor.decode(logits)
     cuda_polygons, cuda_scores = postprocessor.decode(logits.cuda())
@@ -399,6 +405,5 @@ def test_cuda_paths_apply_min_kernel_confidence_like_the_cpu(probability):
     logits = _exact_logits(5)
     expected = PSEPostprocessor(min_kernel_confidence=probability).expand(logits, (160, 224))
     for cuda_decode in CUDA_DECODE_PATHS:
-        postprocessor = PSEPostprocessor(min_kernel_confidence=probability,
-                                         cuda_decode=cuda_decode)
+        postprocessor = PSEPostprocessor(min_kernel_confidence=probability, cuda_decode=cuda_decode)
         _assert_same_result(postprocessor.expand(logits.cuda(), (160, 224)), expected)

@@ -19,8 +19,8 @@ def store_isotropic_resize(results: dict, img: np.ndarray, factor: float) -> dic
     """
     results['img'] = img
     results['img_shape'] = img.shape[:2]
-    results.update(scale=(img.shape[1], img.shape[0]), scale_factor=(factor, factor),
-                   keep_ratio=True)
+    results.update(
+        scale=(img.shape[1], img.shape[0]), scale_factor=(factor, factor), keep_ratio=True)
     if results.get('gt_polygons') is not None:
         results['gt_polygons'] = [np.asarray(p) * factor for p in results['gt_polygons']]
     if results.get('gt_bboxes') is not None:

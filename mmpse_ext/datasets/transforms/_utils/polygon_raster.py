@@ -53,8 +53,11 @@ def fill_polygons(canvas: np.ndarray, polygons: Sequence[np.ndarray], value: int
         ndarray[H, W], uint8: ``canvas``.
     """
     if len(polygons):
-        cv2.fillPoly(canvas, [to_fixed_point(p) for p in polygons], int(value),
-                     lineType=cv2.LINE_8, shift=SHIFT_BITS)
+        cv2.fillPoly(
+            canvas, [to_fixed_point(p) for p in polygons],
+            int(value),
+            lineType=cv2.LINE_8,
+            shift=SHIFT_BITS)
     return canvas
 
 
@@ -103,6 +106,5 @@ class PolygonRaster:
     def fill(self, canvas: np.ndarray, pieces: Sequence[np.ndarray], value: int) -> np.ndarray:
         """Fill pieces into ``canvas`` (in place; pixels outside the canvas are clipped)."""
         if len(pieces):
-            cv2.fillPoly(canvas, list(pieces), int(value), lineType=cv2.LINE_8,
-                         shift=self._shift)
+            cv2.fillPoly(canvas, list(pieces), int(value), lineType=cv2.LINE_8, shift=self._shift)
         return canvas
