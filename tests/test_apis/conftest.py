@@ -43,9 +43,9 @@ model = dict(
 """
 
 
-def run_python(args, timeout=900):
+def run_python(args, timeout=900, extra_env=None):
     """Run ``python args...`` in the repository; returns the CompletedProcess."""
-    env = dict(os.environ)
+    env = dict(os.environ, **(extra_env or {}))
     env['PYTHONPATH'] = os.pathsep.join([REPO] +
                                         ([env['PYTHONPATH']] if env.get('PYTHONPATH') else []))
     return subprocess.run(
@@ -75,12 +75,17 @@ def synthetic_root(tmp_path_factory):
 
 @pytest.fixture(scope='session')
 def trained_model(tmp_path_factory, synthetic_root):
-    """(config path, checkpoint path) of the small model trained by tools/train.py."""
+    """(config path, checkpoint path) of the small model trained by tools/train.py.
+
+    Trained on one thread: float sums depend on the thread count, so this makes the same model
+    on every machine and setting (the reduced-precision tests' word counts are measured on it).
+    """
     work_dir = tmp_path_factory.mktemp('api_train')
     config = osp.join(str(work_dir), 'parity_demo.py')
     with open(config, 'w') as f:
         f.write(PARITY_CONFIG.format(demo=DEMO_CONFIG, data_root=synthetic_root, epochs=EPOCHS))
-    result = run_python(['tools/train.py', config, '--work-dir', str(work_dir)])
+    result = run_python(['tools/train.py', config, '--work-dir', str(work_dir)],
+                        extra_env=dict(OMP_NUM_THREADS='1', MKL_NUM_THREADS='1'))
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     checkpoint = osp.join(str(work_dir), f'epoch_{EPOCHS}.pth')
     assert osp.isfile(checkpoint)
