@@ -84,7 +84,8 @@ def trained_model(tmp_path_factory, synthetic_root):
     config = osp.join(str(work_dir), 'parity_demo.py')
     with open(config, 'w') as f:
         f.write(PARITY_CONFIG.format(demo=DEMO_CONFIG, data_root=synthetic_root, epochs=EPOCHS))
-    result = run_python(['tools/train.py', config, '--work-dir', str(work_dir)],
+    result = run_python(['tools/train.py', config, '--work-dir',
+                         str(work_dir)],
                         extra_env=dict(OMP_NUM_THREADS='1', MKL_NUM_THREADS='1'))
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     checkpoint = osp.join(str(work_dir), f'epoch_{EPOCHS}.pth')
