@@ -4,7 +4,8 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 
-from mmpse_ext.evaluation.functional import flat_polygon_points
+from mmpse_ext.evaluation.functional import (PolygonGeometries, batch_intersection_areas,
+                                             build_geometries, flat_polygon_points)
 
 
 def to_numpy(values, dtype) -> np.ndarray:
@@ -76,3 +77,42 @@ def read_polygon_sample(
             raise ValueError(f'{where}: pred_instances.scores has {scores.size} values for '
                              f'{len(pred_points)} polygons')
     return pred_points, gt_points, ignored, scores
+
+
+def batch_sample_geometries(data_samples, metric_name: str, first_index: int, need_scores: bool,
+                            round_coords: bool, area_rule: str) -> list:
+    """Read a batch of data samples and build their polygons and intersections in one call.
+
+    Args:
+        data_samples (Sequence[dict | TextDetDataSample]): the batch.
+        metric_name (str): names the metric in error messages.
+        first_index (int): index of the batch's first sample on this rank (results so far),
+            for samples without ``img_path``.
+        need_scores (bool): scores are required (a score sweep).
+        round_coords (bool), area_rule (str): the metric's geometry options.
+
+    Returns:
+        list[tuple]: per sample ``(ignored, scores, gt, pred, intersections)``: ignore flags,
+        scores (or None), :class:`PolygonGeometries` of the ground truths and predictions, and
+        their ``[G, N]`` intersection areas.
+    """
+    samples = []
+    for i, data_sample in enumerate(data_samples):
+        where = data_sample.get('img_path') or f'data sample #{first_index + i}'
+        samples.append(read_polygon_sample(data_sample, f'{metric_name}: {where}', need_scores))
+    if not samples:
+        return []
+    # Build every polygon of the batch in one call, then split per image and kind.
+    all_points = [p for pred, gt, _, _ in samples for p in (*pred, *gt)]
+    geometries = build_geometries(all_points, round_coords, area_rule)
+    pred_geoms: List[PolygonGeometries] = []
+    gt_geoms: List[PolygonGeometries] = []
+    start = 0
+    for pred, gt, _, _ in samples:
+        for count, out in ((len(pred), pred_geoms), (len(gt), gt_geoms)):
+            out.append(PolygonGeometries(*(field[start:start + count] for field in geometries)))
+            start += count
+    intersections = batch_intersection_areas(gt_geoms, pred_geoms)
+    return [(ignored, scores, gt, pred, inter)
+            for (_, _, ignored,
+                 scores), gt, pred, inter in zip(samples, gt_geoms, pred_geoms, intersections)]

@@ -6,13 +6,11 @@ import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
-from mmpse_ext.evaluation.functional import (AREA_RULES, PolygonGeometries,
-                                             batch_intersection_areas, build_geometries,
-                                             dont_care_detections, greedy_match_count,
+from mmpse_ext.evaluation.functional import (AREA_RULES, dont_care_detections, greedy_match_count,
                                              intersection_over_union, max_matching_count,
                                              pooled_scores)
 from mmpse_ext.registry import METRICS
-from ._inputs import read_polygon_sample, score_thresholds
+from ._inputs import batch_sample_geometries, score_thresholds
 
 #: Values of ``strategy``, MMOCR's names: ``'vanilla'`` = the official greedy matching,
 #: ``'max_matching'`` = a maximum one-to-one matching.
@@ -112,28 +110,10 @@ class ICDAR2015HmeanMetric(BaseMetric):
             data_batch: unused.
             data_samples (Sequence[dict | TextDetDataSample]): see the class docstring.
         """
-        samples = []
-        for i, data_sample in enumerate(data_samples):
-            # results so far + position in this batch = index of the sample on this rank
-            where = data_sample.get('img_path') or f'data sample #{len(self.results) + i}'
-            samples.append(
-                read_polygon_sample(data_sample, f'ICDAR2015HmeanMetric: {where}',
-                                    self.pred_score_thrs is not None))
-        if not samples:
-            return
-        # Build every polygon of the batch in one call, then split per image and kind.
-        all_points = [p for pred, gt, _, _ in samples for p in (*pred, *gt)]
-        geometries = build_geometries(all_points, self.round_coords, self.area_rule)
-        pred_geoms: List[PolygonGeometries] = []
-        gt_geoms: List[PolygonGeometries] = []
-        start = 0
-        for pred, gt, _, _ in samples:
-            for count, out in ((len(pred), pred_geoms), (len(gt), gt_geoms)):
-                out.append(PolygonGeometries(*(field[start:start + count] for field in geometries)))
-                start += count
-        intersections = batch_intersection_areas(gt_geoms, pred_geoms)
-        for (_, _, ignored, scores), gt, pred, inter in zip(samples, gt_geoms, pred_geoms,
-                                                            intersections):
+        batch = batch_sample_geometries(data_samples, 'ICDAR2015HmeanMetric', len(self.results),
+                                        self.pred_score_thrs is not None, self.round_coords,
+                                        self.area_rule)
+        for ignored, scores, gt, pred, inter in batch:
             iou = intersection_over_union(inter, gt.areas, pred.areas)
             det_dont_care = dont_care_detections(inter, pred.areas, ignored,
                                                  self.ignore_precision_thr)

@@ -7,12 +7,10 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
 from mmpse_ext.evaluation.functional import (AREA_RULES, OFFICIAL_FSC_K, OFFICIAL_K, OFFICIAL_TP,
-                                             OFFICIAL_TR, DetEvalMatches, PolygonGeometries,
-                                             batch_intersection_areas, build_geometries,
-                                             coverage_tables, deteval_matches, deteval_scores,
-                                             dont_care_detections)
+                                             OFFICIAL_TR, DetEvalMatches, coverage_tables,
+                                             deteval_matches, deteval_scores, dont_care_detections)
 from mmpse_ext.registry import METRICS
-from ._inputs import read_polygon_sample, score_thresholds
+from ._inputs import batch_sample_geometries, score_thresholds
 
 
 @METRICS.register_module()
@@ -97,26 +95,10 @@ class TotalTextDetEvalMetric(BaseMetric):
             data_batch: unused.
             data_samples (Sequence[dict | TextDetDataSample]): see the class docstring.
         """
-        samples = []
-        for i, data_sample in enumerate(data_samples):
-            where = data_sample.get('img_path') or f'data sample #{len(self.results) + i}'
-            samples.append(
-                read_polygon_sample(data_sample, f'TotalTextDetEvalMetric: {where}',
-                                    self.pred_score_thrs is not None))
-        if not samples:
-            return
-        all_points = [p for pred, gt, _, _ in samples for p in (*pred, *gt)]
-        geometries = build_geometries(all_points, self.round_coords, self.area_rule)
-        pred_geoms: List[PolygonGeometries] = []
-        gt_geoms: List[PolygonGeometries] = []
-        start = 0
-        for pred, gt, _, _ in samples:
-            for count, out in ((len(pred), pred_geoms), (len(gt), gt_geoms)):
-                out.append(PolygonGeometries(*(field[start:start + count] for field in geometries)))
-                start += count
-        intersections = batch_intersection_areas(gt_geoms, pred_geoms)
-        for (_, _, ignored, scores), gt, pred, inter in zip(samples, gt_geoms, pred_geoms,
-                                                            intersections):
+        batch = batch_sample_geometries(data_samples, 'TotalTextDetEvalMetric', len(self.results),
+                                        self.pred_score_thrs is not None, self.round_coords,
+                                        self.area_rule)
+        for ignored, scores, gt, pred, inter in batch:
             removed = dont_care_detections(inter, pred.areas, ignored, self.ignore_precision_thr)
             sigma, tau = coverage_tables(inter[~ignored], gt.areas[~ignored], pred.areas)
             self.results.append(
