@@ -3,6 +3,7 @@ and MMOCR's ``pred_score_thrs`` argument."""
 from typing import List, Optional, Tuple
 
 import numpy as np
+from mmengine.logging import print_log
 
 from mmpse_ext.evaluation.functional import (PolygonGeometries, batch_intersection_areas,
                                              build_geometries, flat_polygon_points)
@@ -116,3 +117,32 @@ def batch_sample_geometries(data_samples, metric_name: str, first_index: int, ne
     return [(ignored, scores, gt, pred, inter)
             for (_, _, ignored,
                  scores), gt, pred, inter in zip(samples, gt_geoms, pred_geoms, intersections)]
+
+
+def best_score_threshold(scores_at, thresholds: np.ndarray, label: str) -> dict:
+    """MMOCR's score sweep: the scores at each threshold (logged), and the best by hmean.
+
+    Args:
+        scores_at (Callable[[float], scores]): the metric's scores keeping the predictions
+            scored >= a threshold (with ``precision``, ``recall``, ``hmean``).
+        thresholds (np.ndarray): from :func:`score_thresholds`.
+        label (str): starts each log line (the protocol's name).
+
+    Returns:
+        dict: ``best_score_thr``, ``best_precision``, ``best_recall``, ``best_hmean`` (the first
+        threshold of the highest hmean).
+    """
+    best_thr, best = None, None
+    for thr in thresholds:
+        swept = scores_at(float(thr))
+        print_log(
+            f'{label} score >= {thr:.4g}: precision {swept.precision:.4f}, recall '
+            f'{swept.recall:.4f}, hmean {swept.hmean:.4f}',
+            logger='current')
+        if best is None or swept.hmean > best.hmean:
+            best_thr, best = float(thr), swept
+    return dict(
+        best_score_thr=best_thr,
+        best_precision=best.precision,
+        best_recall=best.recall,
+        best_hmean=best.hmean)

@@ -10,7 +10,7 @@ from mmpse_ext.evaluation.functional import (AREA_RULES, dont_care_detections, g
                                              intersection_over_union, max_matching_count,
                                              pooled_scores)
 from mmpse_ext.registry import METRICS
-from ._inputs import batch_sample_geometries, score_thresholds
+from ._inputs import batch_sample_geometries, best_score_threshold, score_thresholds
 
 #: Values of ``strategy``, MMOCR's names: ``'vanilla'`` = the official greedy matching,
 #: ``'max_matching'`` = a maximum one-to-one matching.
@@ -179,18 +179,7 @@ class ICDAR2015HmeanMetric(BaseMetric):
         metrics = dict(precision=official.precision, recall=official.recall, hmean=official.hmean)
         if self.pred_score_thrs is None:
             return metrics
-        best_thr, best = None, None
-        for thr in self.pred_score_thrs:
-            swept = self._scores_at(results, float(thr))
-            print_log(
-                f'ICDAR2015 score >= {thr:.4g}: precision {swept.precision:.4f}, recall '
-                f'{swept.recall:.4f}, hmean {swept.hmean:.4f}',
-                logger='current')
-            if best is None or swept.hmean > best.hmean:
-                best_thr, best = float(thr), swept
         metrics.update(
-            best_score_thr=best_thr,
-            best_precision=best.precision,
-            best_recall=best.recall,
-            best_hmean=best.hmean)
+            best_score_threshold(lambda thr: self._scores_at(results, thr), self.pred_score_thrs,
+                                 'ICDAR2015'))
         return metrics
