@@ -4,13 +4,14 @@ Both take the same padded raw-pixel batch and return the same logits, so everyth
 them (pipeline, batching, post-processing) is shared by :class:`~mmpse_ext.apis.PSEDetector`.
 """
 import os.path as osp
-from typing import Optional, Union
+from typing import Optional, Sequence, Union
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from mmpse_ext.engine import autocast_dtype, fold_batch_norms, to_channels_last
+from mmpse_ext.engine import (DEFAULT_KEEP_FLOAT, autocast_dtype, fold_batch_norms,
+                              keep_convs_float32, reduced_precision_convs, to_channels_last)
 from .checkpoint_reading import CheckpointError
 from .logits_network import PSELogitsNetwork
 
@@ -22,9 +23,10 @@ class TorchLogitsBackend:
     with its weights and input stored channels_last (the layout of oneDNN's fast bfloat16
     convolutions on the CPU, and of tensor-core convolutions on GPUs). Before that, the BatchNorm
     layers are folded into their convolutions (:func:`mmpse_ext.engine.fold_batch_norms`) and
-    the convolution weights are cast once, so no call spends time on BN passes or weight casts.
-    The logits are returned as float32 either way: the post-processing never sees reduced
-    precision.
+    the convolution weights are cast once, so no call spends time on BN passes or weight casts;
+    the first and the last convolution stay float32 (:mod:`mmpse_ext.engine.float32_convs`:
+    half the logit error for ~0.1 % of the work). The logits are returned as float32 either way:
+    the post-processing never sees reduced precision.
 
     Args:
         network (PSELogitsNetwork): the network, in eval mode.
@@ -32,9 +34,11 @@ class TorchLogitsBackend:
             takes its CUDA path on a GPU.
         precision (str): ``'fp32'``, ``'bf16'`` or ``'fp16'``
             (:func:`mmpse_ext.engine.autocast_dtype` says what each means on which device).
+        keep_float (Sequence[str]): convolutions kept float32 at reduced precision
+            (``'first_conv'``, ``'last_conv'``; ``()`` = none).
 
     Raises:
-        ValueError: an unknown precision or one the device cannot run.
+        ValueError: an unknown precision, one the device cannot run, or a bad ``keep_float``.
     """
 
     name = 'pytorch'
@@ -42,18 +46,21 @@ class TorchLogitsBackend:
     def __init__(self,
                  network: PSELogitsNetwork,
                  device: Union[str, torch.device],
-                 precision: str = 'fp32') -> None:
+                 precision: str = 'fp32',
+                 keep_float: Sequence[str] = DEFAULT_KEEP_FLOAT) -> None:
         self.device = torch.device(device)
         self.precision = precision
         self.dtype = autocast_dtype(precision, self.device)
+        #: names of the convolutions kept float32 (none at fp32)
+        self.float_convs = []
         network = network.eval()
         if self.dtype is not None:
             side = 2 * max(32, network.normalisation.size_divisor)  # every level >= 2 px
             example = torch.full((1, 3, side, side), 128.0)
             network, _ = fold_batch_norms(network, example)
-            for module in network.modules():
-                if isinstance(module, torch.nn.Conv2d):
-                    module.to(self.dtype)
+            self.float_convs = keep_convs_float32(network, lambda: network(example), keep_float)
+            for conv in reduced_precision_convs(network):
+                conv.to(self.dtype)
             to_channels_last(network)
         self.network = network.to(self.device)
 

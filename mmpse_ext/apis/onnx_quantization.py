@@ -4,8 +4,9 @@ own images run through the config's test pipeline (docs/deploy.md, "int8").
 The result is a QDQ model (QuantizeLinear/DequantizeLinear pairs around the quantized
 operators; ONNX Runtime's CPU provider fuses them into integer kernels): activations uint8 with
 one scale per tensor, convolution weights int8 with one scale per output channel. A few
-convolutions stay float (:data:`DEFAULT_KEEP_FLOAT`), chosen by measurement: the first one sees
-raw normalised pixels, the last one writes the logits that the post-processor thresholds.
+convolutions stay float (:data:`~mmpse_ext.engine.DEFAULT_KEEP_FLOAT`, as at bfloat16), chosen
+by measurement: the first one sees raw normalised pixels, the last one writes the logits that
+the post-processor thresholds.
 """
 import logging
 import os.path as osp
@@ -13,6 +14,8 @@ from typing import Callable, List, NamedTuple, Optional, Sequence
 
 import numpy as np
 
+from mmpse_ext.engine.float32_convs import (DEFAULT_KEEP_FLOAT, KEEP_FLOAT_CHOICES,
+                                            check_keep_float)
 from .image_inputs import collect_images
 from .unreadable_images import UnreadableImageError
 
@@ -21,10 +24,6 @@ QUANTIZED_OP_TYPES = frozenset({
     'QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear', 'QLinearConv', 'ConvInteger',
     'MatMulInteger', 'QLinearMatMul', 'QLinearAdd', 'QLinearConcat'
 })
-#: Names of the convolutions :func:`float_conv_nodes` can keep in float.
-KEEP_FLOAT_CHOICES = ('first_conv', 'last_conv')
-#: What :func:`quantize_onnx` keeps float by default (docs/deploy.md has the measurement).
-DEFAULT_KEEP_FLOAT = ('first_conv', 'last_conv')
 #: Calibration images used at most by default (docs/deploy.md).
 DEFAULT_MAX_CALIB_IMAGES = 8
 
@@ -73,9 +72,7 @@ def load_float_model(onnx_file: str):
 def float_conv_nodes(model, keep_float: Sequence[str]) -> List[str]:
     """Names of the convolutions to keep float: ``'first_conv'`` is the first Conv in the
     (topologically sorted) graph, ``'last_conv'`` the last Conv before the graph's output."""
-    unknown = sorted(set(keep_float) - set(KEEP_FLOAT_CHOICES))
-    if unknown:
-        raise ValueError(f'keep_float: unknown {unknown}, choose from {KEEP_FLOAT_CHOICES}')
+    check_keep_float(keep_float)
     convs = [node for node in model.graph.node if node.op_type == 'Conv']
     if not convs:
         raise ValueError('the model has no Conv node: not an exported PSENet?')

@@ -9,6 +9,7 @@ from mmengine.runner.loops import _update_losses
 from torch.utils.data import DataLoader
 
 from mmpse_ext.registry import LOOPS
+from .float32_convs import DEFAULT_KEEP_FLOAT, check_keep_float, keep_convs_float32
 from .inference_precision import autocast_dtype, to_channels_last
 
 
@@ -19,8 +20,9 @@ class PrecisionTestLoop(TestLoop):
     mmengine's own ``TestLoop(fp16=True)`` autocasts to bfloat16 on the CPU and float16 on
     CUDA, with NCHW weights; this loop takes the dtype by name (``'bf16'`` on a GPU too) and
     stores the weights channels_last, which is where the CPU's bfloat16 convolutions are fast
-    (docs/deploy.md). Our ``PSEPostprocessor`` casts the logits to float32 before decoding, so
-    only the network runs in reduced precision.
+    (docs/deploy.md), and keeps the first and last convolution float32 as ``PSEDetector`` does
+    (:mod:`mmpse_ext.engine.float32_convs`). Our ``PSEPostprocessor`` casts the logits to
+    float32 before decoding, so only the network runs in reduced precision.
 
     Config (MMOCR's ``tools/test.py`` included, with ``custom_imports`` of ``mmpse_ext``)::
 
@@ -32,9 +34,12 @@ class PrecisionTestLoop(TestLoop):
         evaluator (Evaluator | dict | list): the test evaluator.
         precision (str): ``'fp32'``, ``'bf16'`` or ``'fp16'``.
         channels_last (bool): store the weights channels_last (NHWC) before testing.
+        keep_float (Sequence[str]): convolutions run in float32 (``'first_conv'``,
+            ``'last_conv'``; ``()`` = none).
 
     Raises:
-        ValueError: an unknown precision, or one the device cannot run (bf16 on an old GPU).
+        ValueError: an unknown precision, one the device cannot run (bf16 on an old GPU), or a
+            bad ``keep_float``.
     """
 
     def __init__(self,
@@ -42,10 +47,13 @@ class PrecisionTestLoop(TestLoop):
                  dataloader: Union[DataLoader, Dict],
                  evaluator: Union[Dict, List],
                  precision: str = 'bf16',
-                 channels_last: bool = True) -> None:
+                 channels_last: bool = True,
+                 keep_float: Sequence[str] = DEFAULT_KEEP_FLOAT) -> None:
         super().__init__(runner, dataloader, evaluator, fp16=False)
         self.precision = precision
         self.channels_last = channels_last
+        self.keep_float = tuple(keep_float)
+        check_keep_float(self.keep_float)
         autocast_dtype(precision, self._device())  # an unusable precision fails here
 
     def _device(self) -> torch.device:
@@ -53,10 +61,20 @@ class PrecisionTestLoop(TestLoop):
         return parameter.device if parameter is not None else torch.device('cpu')
 
     def run(self) -> dict:
-        """Convert the weights' layout if asked, then test as mmengine does."""
-        self.dtype = autocast_dtype(self.precision, self._device())
-        if self.dtype is not None and self.channels_last:
-            to_channels_last(self.runner.model)
+        """Keep the chosen convolutions float32, convert the weights' layout if asked, then
+        test as mmengine does."""
+        device = self._device()
+        self.dtype = autocast_dtype(self.precision, device)
+        if self.dtype is not None:
+            model = getattr(self.runner.model, 'module', self.runner.model).eval()  # (DDP)
+            if self.keep_float and not callable(getattr(model, '_forward', None)):
+                raise ValueError(f'keep_float={self.keep_float}: {type(model).__name__} has no '
+                                 '_forward (network forward) to find its convolutions by; '
+                                 'use keep_float=()')
+            example = torch.zeros(1, 3, 64, 64, device=device)
+            keep_convs_float32(model, lambda: model._forward(example), self.keep_float)
+            if self.channels_last:
+                to_channels_last(self.runner.model)
         return super().run()
 
     @torch.no_grad()

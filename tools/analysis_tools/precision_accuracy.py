@@ -50,8 +50,8 @@ def parse_args(argv=None):
         '--keep-float',
         nargs='*',
         default=None,
-        help='convolutions the int8 model keeps float (default: '
-        "quantize_onnx's; none: quantize all)")
+        help='convolutions the bf16/fp16 and int8 models keep float (default: first_conv '
+        'last_conv; --keep-float alone: none, every convolution at the reduced precision)')
     parser.add_argument('--threads', type=int, default=None, help='torch / ORT threads')
     parser.add_argument('--json', help='write the table here')
     return parser.parse_args(argv)
@@ -123,7 +123,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     from mmocr.registry import DATASETS
 
-    from mmpse_ext.apis import PSEDetector, load_config
+    from mmpse_ext.apis import (PSEDetector, PSELogitsNetwork, TorchLogitsBackend, load_config,
+                                load_model)
     if args.threads:
         torch.set_num_threads(args.threads)
     cfg = load_config(args.config)
@@ -144,6 +145,10 @@ def main(argv=None) -> int:
             else:
                 detector = PSEDetector(
                     cfg, args.checkpoint, backend='pytorch', device='cpu', precision=precision)
+                if args.keep_float is not None and precision != 'fp32':
+                    detector.backend = TorchLogitsBackend(
+                        PSELogitsNetwork(load_model(cfg, args.checkpoint, 'cpu')), 'cpu',
+                        precision, args.keep_float)
             detections, metrics, seconds = evaluate(detector, cfg, dataset)
             rows[precision] = dict(
                 detections=detections,

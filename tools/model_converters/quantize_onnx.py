@@ -24,8 +24,8 @@ import time
 
 
 def parse_args(argv=None):
-    from mmpse_ext.apis.onnx_quantization import (DEFAULT_KEEP_FLOAT, DEFAULT_MAX_CALIB_IMAGES,
-                                                  KEEP_FLOAT_CHOICES)
+    from mmpse_ext.apis.onnx_quantization import DEFAULT_MAX_CALIB_IMAGES
+    from mmpse_ext.engine import DEFAULT_KEEP_FLOAT, KEEP_FLOAT_CHOICES
     parser = argparse.ArgumentParser(description='int8 static quantization of a PSENet .onnx')
     parser.add_argument('config', help='model config file (test pipeline)')
     parser.add_argument('model', help='float .onnx from tools/model_converters/export_onnx.py')
