@@ -9,10 +9,14 @@ config's own ``test_evaluator`` (the ICDAR2015 protocol for our configs), fed wi
 detector's polygons as ``tools/test.py`` feeds it the model's. The int8 model is exported
 (``export_onnx``) and quantized (``quantize_onnx``, calibrated on ``--calib``, default the
 training images of ``--data-root``) into a temporary folder unless ``--int8`` names one.
-Against fp32 it reports: precision, recall, hmean and their change, and how the polygons
-agree: the share of fp32 polygons matched one-to-one (IoU > 0.5) by the other precision's and
-the mean IoU of the matched pairs. Gates (exit 1 when one fails): |hmean - fp32| <= 0.005 for
-bf16 and <= 0.01 for int8.
+Against fp32 it reports: precision, recall, hmean and their change, the RMS difference of the
+text logits, and how the polygons agree: the share of fp32 polygons matched one-to-one
+(IoU > 0.5) by the other precision's and the mean IoU of the matched pairs. Gates (exit 1 when
+one fails): |hmean - fp32| <= 0.005 for bf16 and <= 0.01 for int8.
+
+``--noise-floor SIGMA`` adds rows of fp32 with Gaussian noise of std SIGMA added to its logits
+(one row per ``--noise-seeds`` seed, no gate): how far the hmean moves by chance under a
+perturbation of that size, to read the gates' deltas against (docs/benchmarks.md).
 """
 import argparse
 import json
@@ -53,6 +57,14 @@ def parse_args(argv=None):
         help='convolutions the bf16/fp16 and int8 models keep float (default: first_conv '
         'last_conv; --keep-float alone: none, every convolution at the reduced precision)')
     parser.add_argument('--threads', type=int, default=None, help='torch / ORT threads')
+    parser.add_argument(
+        '--noise-floor',
+        type=float,
+        nargs='*',
+        default=[],
+        metavar='SIGMA',
+        help='add rows: fp32 with N(0, SIGMA^2) noise on its logits')
+    parser.add_argument('--noise-seeds', type=int, default=4, help='noise rows per SIGMA')
     parser.add_argument('--json', help='write the table here')
     return parser.parse_args(argv)
 
@@ -79,12 +91,45 @@ def polygon_agreement(reference, other):
     return len(ious), ious
 
 
+class TextLogits:
+    """Wraps a detector's backend; keeps the text-logit map of every call (float32, CPU)."""
+
+    def __init__(self, backend):
+        self.backend, self.maps = backend, []
+
+    def __call__(self, images):
+        logits = self.backend(images)
+        self.maps.append(logits[:, 0].detach().float().cpu())
+        return logits
+
+
+class NoisyLogits:
+    """fp32 logits + Gaussian noise of std ``sigma`` (the ``--noise-floor`` rows)."""
+
+    def __init__(self, backend, sigma: float, seed: int):
+        self.backend, self.sigma = backend, sigma
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def __call__(self, images):
+        logits = self.backend(images)
+        noise = torch.randn(logits.shape, generator=self.generator) * self.sigma
+        return logits + noise.to(logits.device)
+
+
+def rms_difference(maps, reference_maps) -> float:
+    """RMS of the differences of two lists of same-shaped maps."""
+    squared = sum((a - b).double().pow(2).sum().item() for a, b in zip(maps, reference_maps))
+    return (squared / max(1, sum(m.numel() for m in maps)))**0.5
+
+
 def evaluate(detector, cfg, dataset):
-    """Predictions of every test image, the evaluator's metrics, seconds per image."""
+    """Predictions of every test image, the evaluator's metrics, seconds per image and the text
+    logit maps."""
     from mmengine.evaluator import Evaluator
     from mmengine.structures import InstanceData
     evaluator = Evaluator(cfg.test_evaluator)
     evaluator.dataset_meta = dataset.metainfo
+    detector.backend = TextLogits(detector.backend)
     detections, seconds = [], 0.0
     for index in range(len(dataset)):
         sample = dataset[index]['data_samples']
@@ -97,7 +142,7 @@ def evaluate(detector, cfg, dataset):
             scores=torch.from_numpy(detection.scores))
         evaluator.process([sample])
     metrics = evaluator.evaluate(len(dataset))
-    return detections, metrics, seconds / max(1, len(dataset))
+    return detections, metrics, seconds / max(1, len(dataset)), detector.backend.maps
 
 
 def build_int8(args, cfg, work_dir):
@@ -135,10 +180,17 @@ def main(argv=None) -> int:
         f'{len(dataset)} test images; load average {tuple(np.round(os.getloadavg(), 1))}',
         flush=True)
     precisions = list(dict.fromkeys(['fp32'] + args.precisions))
+    noise_rows = {
+        f'fp32 + noise {sigma:g} #{seed}': (sigma, seed)
+        for sigma in args.noise_floor for seed in range(args.noise_seeds)
+    }
     rows = {}
     with tempfile.TemporaryDirectory() as work_dir:
-        for precision in precisions:
-            if precision == 'int8':
+        for precision in precisions + list(noise_rows):
+            if precision in noise_rows:
+                detector = PSEDetector(cfg, args.checkpoint, backend='pytorch', device='cpu')
+                detector.backend = NoisyLogits(detector.backend, *noise_rows[precision])
+            elif precision == 'int8':
                 int8_file = args.int8 or build_int8(args, cfg, work_dir)
                 detector = PSEDetector(
                     cfg, int8_file, backend='onnxruntime', device='cpu', num_threads=args.threads)
@@ -149,10 +201,11 @@ def main(argv=None) -> int:
                     detector.backend = TorchLogitsBackend(
                         PSELogitsNetwork(load_model(cfg, args.checkpoint, 'cpu')), 'cpu',
                         precision, args.keep_float)
-            detections, metrics, seconds = evaluate(detector, cfg, dataset)
+            detections, metrics, seconds, maps = evaluate(detector, cfg, dataset)
             rows[precision] = dict(
                 detections=detections,
                 seconds=seconds,
+                maps=maps,
                 **{
                     key.split('/')[-1]: float(value)
                     for key, value in metrics.items()
@@ -160,9 +213,9 @@ def main(argv=None) -> int:
             print(f'{precision}: {metrics} ({seconds * 1e3:.0f} ms per image)', flush=True)
 
     reference = rows['fp32']
-    print('\n| precision | P | R | hmean | hmean - fp32 | fp32 polygons matched (IoU > 0.5) '
-          '| mean IoU of matched | gate | ms / image |')
-    print('|---|---|---|---|---|---|---|---|---|')
+    print('\n| precision | P | R | hmean | hmean - fp32 | text logit RMS - fp32 '
+          '| fp32 polygons matched (IoU > 0.5) | mean IoU of matched | gate | ms / image |')
+    print('|---|---|---|---|---|---|---|---|---|---|')
     failed = False
     table = []
     for precision, row in rows.items():
@@ -178,9 +231,10 @@ def main(argv=None) -> int:
             f'PASS (<= {gate})' if abs(delta) <= gate else f'FAIL (> {gate})')
         failed |= verdict.startswith('FAIL')
         mean_iou = float(np.mean(ious)) if ious else float('nan')
+        logit_rms = rms_difference(row['maps'], reference['maps'])
         print(f'| {precision} | {row["precision"]:.4f} | {row["recall"]:.4f} | '
-              f'{row["hmean"]:.4f} | {delta:+.4f} | {matched}/{total} | {mean_iou:.4f} | '
-              f'{verdict} | {row["seconds"] * 1e3:.0f} |')
+              f'{row["hmean"]:.4f} | {delta:+.4f} | {logit_rms:.4f} | {matched}/{total} | '
+              f'{mean_iou:.4f} | {verdict} | {row["seconds"] * 1e3:.0f} |')
         table.append(
             dict(
                 precision=precision,
@@ -188,6 +242,7 @@ def main(argv=None) -> int:
                 R=row['recall'],
                 hmean=row['hmean'],
                 hmean_delta=delta,
+                text_logit_rms=logit_rms,
                 matched=matched,
                 fp32_polygons=total,
                 mean_iou=mean_iou,
