@@ -14,8 +14,7 @@ from typing import Callable, List, NamedTuple, Optional, Sequence
 
 import numpy as np
 
-from mmpse_ext.engine.float32_convs import (DEFAULT_KEEP_FLOAT, KEEP_FLOAT_CHOICES,
-                                            check_keep_float)
+from mmpse_ext.engine.float32_convs import DEFAULT_KEEP_FLOAT, KEEP_FLOAT_CHOICES, check_keep_float
 from .image_inputs import collect_images
 from .unreadable_images import UnreadableImageError
 

@@ -1,7 +1,7 @@
 """The convolutions a reduced-precision network keeps in float32: the first one (it sees the
 normalised image, whose 8-bit pixels bfloat16 barely represents) and the last one (it writes
 the logits the post-processor thresholds). On the demo model they cause half of bfloat16's
-logit error for 0.1 % of the network's multiply-adds (docs/deploy.md, "Precision"); the int8
+logit error, for 0.1 % of the flagship's multiply-adds (docs/deploy.md, "Precision"); the int8
 export keeps the same two float (:mod:`mmpse_ext.apis.onnx_quantization`)."""
 from typing import Callable, List, Sequence
 
@@ -88,6 +88,4 @@ def keep_convs_float32(module: nn.Module,
 def reduced_precision_convs(module: nn.Module) -> List[nn.Conv2d]:
     """The ``Conv2d`` layers of ``module`` that are not inside a :class:`Float32Conv`."""
     kept = {id(sub.conv) for sub in module.modules() if isinstance(sub, Float32Conv)}
-    return [
-        sub for sub in module.modules() if isinstance(sub, nn.Conv2d) and id(sub) not in kept
-    ]
+    return [sub for sub in module.modules() if isinstance(sub, nn.Conv2d) and id(sub) not in kept]

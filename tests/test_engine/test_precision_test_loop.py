@@ -89,6 +89,7 @@ def test_keep_float_none_runs_every_conv_at_the_precision():
 
 
 def test_keep_float_needs_a_network_forward():
+
     class NoForward(RecordingModel):
         _forward = None
 

@@ -182,7 +182,8 @@ def main(argv=None) -> int:
     precisions = list(dict.fromkeys(['fp32'] + args.precisions))
     noise_rows = {
         f'fp32 + noise {sigma:g} #{seed}': (sigma, seed)
-        for sigma in args.noise_floor for seed in range(args.noise_seeds)
+        for sigma in args.noise_floor
+        for seed in range(args.noise_seeds)
     }
     rows = {}
     with tempfile.TemporaryDirectory() as work_dir:
@@ -199,8 +200,8 @@ def main(argv=None) -> int:
                     cfg, args.checkpoint, backend='pytorch', device='cpu', precision=precision)
                 if args.keep_float is not None and precision != 'fp32':
                     detector.backend = TorchLogitsBackend(
-                        PSELogitsNetwork(load_model(cfg, args.checkpoint, 'cpu')), 'cpu',
-                        precision, args.keep_float)
+                        PSELogitsNetwork(load_model(cfg, args.checkpoint, 'cpu')), 'cpu', precision,
+                        args.keep_float)
             detections, metrics, seconds, maps = evaluate(detector, cfg, dataset)
             rows[precision] = dict(
                 detections=detections,
