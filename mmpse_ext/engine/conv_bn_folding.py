@@ -81,3 +81,25 @@ def fold_batch_norms(module: nn.Module, example: Tensor) -> Tuple[nn.Module, int
     if (got - expected).abs().max().item() > FOLD_TOLERANCE * scale:
         return module, 0
     return folded, len(pairs)
+
+
+def fold_batch_norms_in_place(module: nn.Module, example: Tensor) -> int:
+    """:func:`fold_batch_norms` applied to ``module`` itself, for a model that others hold
+    references to (a Runner's, a DDP wrapper's): its folded BN layers become ``nn.Identity``
+    and its convolutions take the folded weights. Nothing changes if the check fails.
+
+    Returns:
+        int: the number of folded BN layers.
+    """
+    folded, count = fold_batch_norms(module, example)
+    if not count:
+        return 0
+    for name, sub in list(folded.named_modules()):
+        original = module.get_submodule(name) if name else module
+        if isinstance(sub, nn.Identity) and isinstance(original, nn.BatchNorm2d):
+            parent_name, _, child = name.rpartition('.')
+            setattr(module.get_submodule(parent_name) if parent_name else module, child,
+                    nn.Identity())
+        elif isinstance(sub, nn.Conv2d):  # folded weights, and a bias where there was none
+            original.weight, original.bias = sub.weight, sub.bias
+    return count

@@ -9,8 +9,20 @@ from mmengine.runner.loops import _update_losses
 from torch.utils.data import DataLoader
 
 from mmpse_ext.registry import LOOPS
+from .conv_bn_folding import fold_batch_norms_in_place
 from .float32_convs import DEFAULT_KEEP_FLOAT, check_keep_float, keep_convs_float32
 from .inference_precision import autocast_dtype, to_channels_last
+
+
+class _NetworkForward(torch.nn.Module):
+    """``model._forward`` (backbone + neck + head of an MMOCR detector) as a module's forward."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, inputs):
+        return self.model._forward(inputs)
 
 
 @LOOPS.register_module()
@@ -20,9 +32,11 @@ class PrecisionTestLoop(TestLoop):
     mmengine's own ``TestLoop(fp16=True)`` autocasts to bfloat16 on the CPU and float16 on
     CUDA, with NCHW weights; this loop takes the dtype by name (``'bf16'`` on a GPU too) and
     stores the weights channels_last, which is where the CPU's bfloat16 convolutions are fast
-    (docs/deploy.md), and keeps the first and last convolution float32 as ``PSEDetector`` does
-    (:mod:`mmpse_ext.engine.float32_convs`). Our ``PSEPostprocessor`` casts the logits to
-    float32 before decoding, so only the network runs in reduced precision.
+    (docs/deploy.md). Like ``PSEDetector``'s backend it first folds the BatchNorm layers into
+    their convolutions and keeps the first and last convolution float32
+    (:mod:`mmpse_ext.engine.float32_convs`), so both compute the same reduced-precision network.
+    Our ``PSEPostprocessor`` casts the logits to float32 before decoding, so only the network
+    runs in reduced precision.
 
     Config (MMOCR's ``tools/test.py`` included, with ``custom_imports`` of ``mmpse_ext``)::
 
@@ -61,8 +75,8 @@ class PrecisionTestLoop(TestLoop):
         return parameter.device if parameter is not None else torch.device('cpu')
 
     def run(self) -> dict:
-        """Keep the chosen convolutions float32, convert the weights' layout if asked, then
-        test as mmengine does."""
+        """Fold the BatchNorm layers, keep the chosen convolutions float32, convert the weights'
+        layout if asked, then test as mmengine does."""
         device = self._device()
         self.dtype = autocast_dtype(self.precision, device)
         if self.dtype is not None:
@@ -72,6 +86,8 @@ class PrecisionTestLoop(TestLoop):
                                  '_forward (network forward) to find its convolutions by; '
                                  'use keep_float=()')
             example = torch.zeros(1, 3, 64, 64, device=device)
+            if callable(getattr(model, '_forward', None)):
+                fold_batch_norms_in_place(_NetworkForward(model), example)
             keep_convs_float32(model, lambda: model._forward(example), self.keep_float)
             if self.channels_last:
                 to_channels_last(self.runner.model)

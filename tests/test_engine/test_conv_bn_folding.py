@@ -1,10 +1,12 @@
 """fold_batch_norms: conv → BN pairs become one convolution with the original's outputs; BN
 layers that do not directly follow a convolution, and folds that would change the output,
-are left alone."""
+are left alone; the in-place variant changes the model object itself."""
+import copy
+
 import torch
 from torch import nn
 
-from mmpse_ext.engine import fold_batch_norms
+from mmpse_ext.engine import fold_batch_norms, fold_batch_norms_in_place
 
 
 def trained_bn(channels, seed):
@@ -56,3 +58,21 @@ def test_a_fold_that_changes_the_output_is_discarded():
     block = Block(shared_output=True).eval()
     folded, count = fold_batch_norms(block, torch.randn(1, 3, 16, 16))
     assert folded is block and count == 0
+
+
+def test_in_place_folding_changes_the_model_others_hold():
+    torch.manual_seed(0)
+    block = Block().eval()
+    original = copy.deepcopy(block)
+    holder = [block]  # e.g. a Runner's reference
+    assert fold_batch_norms_in_place(block, torch.randn(2, 3, 16, 16)) == 2
+    assert holder[0] is block
+    assert isinstance(block.bn1, nn.Identity) and isinstance(block.bn2, nn.Identity)
+    assert isinstance(block.bn_after_add, nn.BatchNorm2d)
+    assert block.conv1.bias is not None  # conv1 had no bias; the fold gave it one
+    other = torch.randn(1, 3, 24, 40)
+    with torch.no_grad():
+        torch.testing.assert_close(block(other), original(other), rtol=1e-5, atol=1e-5)
+    unfoldable = Block(shared_output=True).eval()
+    assert fold_batch_norms_in_place(unfoldable, torch.randn(1, 3, 16, 16)) == 0
+    assert isinstance(unfoldable.bn1, nn.BatchNorm2d)

@@ -1,6 +1,6 @@
 """PrecisionTestLoop runs the model's test step under the asked autocast dtype with
-channels_last weights (the first and last convolution in float32), and feeds the evaluator as
-mmengine's TestLoop does."""
+channels_last weights (BatchNorm folded, the first and last convolution in float32), and feeds
+the evaluator as mmengine's TestLoop does."""
 from types import SimpleNamespace
 
 import pytest
@@ -19,11 +19,12 @@ class RecordingModel(nn.Module):
         super().__init__()
         self.first = nn.Conv2d(3, 4, 3, padding=1)
         self.middle = nn.Conv2d(4, 4, 3, padding=1)
+        self.norm = nn.BatchNorm2d(4)
         self.last = nn.Conv2d(4, 2, 3, padding=1)
         self.seen = []
 
     def _forward(self, inputs):
-        return self.last(torch.relu(self.middle(torch.relu(self.first(inputs)))))
+        return self.last(torch.relu(self.norm(self.middle(torch.relu(self.first(inputs))))))
 
     def test_step(self, data):
         seen = {}
@@ -80,6 +81,21 @@ def test_test_step_runs_at_the_precision(precision, dtype, channels_last):
     }
     assert model.seen == [expected] * 2
     assert evaluator.processed == [1, 1]  # one output per batch from the recording model
+
+
+def test_bf16_folds_batch_norm_into_its_convolution():
+    loop, model, _ = make_loop('bf16', keep_float=())
+    with torch.no_grad():
+        model.norm.running_mean.uniform_(-1, 1)
+        model.norm.running_var.uniform_(0.5, 2)
+        model.eval()
+        images = torch.rand(2, 3, 8, 8)
+        expected = model._forward(images)
+    loop.run()
+    assert isinstance(model.norm, nn.Identity)
+    model.float()  # the fold, compared in float32 with the unfolded model
+    with torch.no_grad():
+        torch.testing.assert_close(model._forward(images), expected, rtol=1e-5, atol=1e-5)
 
 
 def test_keep_float_none_runs_every_conv_at_the_precision():
