@@ -15,8 +15,7 @@ __all__ = [
     'CPUCapableDDP', 'DEFAULT_KEEP_FLOAT', 'DeviceAgnosticAmpOptimWrapper', 'Float32Conv',
     'KEEP_FLOAT_CHOICES', 'PRECISIONS', 'PrecisionTestLoop', 'keep_convs_float32',
     'reduced_precision_convs', 'allow_mmengine_checkpoint_globals', 'autocast_dtype',
-    'cpu_has_native', 'fold_batch_norms',
-    'fold_batch_norms_in_place', 'history_buffer_statistic', 'init_cpu_distributed',
-    'mmengine_checkpoint_globals', 'run_amp_on_any_device', 'shutdown_distributed',
-    'to_channels_last'
+    'cpu_has_native', 'fold_batch_norms', 'fold_batch_norms_in_place', 'history_buffer_statistic',
+    'init_cpu_distributed', 'mmengine_checkpoint_globals', 'run_amp_on_any_device',
+    'shutdown_distributed', 'to_channels_last'
 ]

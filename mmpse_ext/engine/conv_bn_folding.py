@@ -98,8 +98,8 @@ def fold_batch_norms_in_place(module: nn.Module, example: Tensor) -> int:
         original = module.get_submodule(name) if name else module
         if isinstance(sub, nn.Identity) and isinstance(original, nn.BatchNorm2d):
             parent_name, _, child = name.rpartition('.')
-            setattr(module.get_submodule(parent_name) if parent_name else module, child,
-                    nn.Identity())
+            setattr(
+                module.get_submodule(parent_name) if parent_name else module, child, nn.Identity())
         elif isinstance(sub, nn.Conv2d):  # folded weights, and a bias where there was none
             original.weight, original.bias = sub.weight, sub.bias
     return count
