@@ -16,7 +16,8 @@
 #      tests, and MMOCR's own tools/train.py, tools/test.py, inferencers and infer.py on the
 #      README's plugin snippet config (2 iterations, CPU), then our tools/infer.py and
 #      tools/model_converters/export_onnx.py on that checkpoint; the AMP wrapper without a CPU
-#      GradScaler and the TorchScript ONNX exporter, which this torch gets.
+#      GradScaler and the TorchScript ONNX exporter, which this torch gets; bfloat16 inference
+#      (BN folding, float32 first/last convolution, PrecisionTestLoop, TorchLogitsBackend).
 set -euo pipefail
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 START=$(date +%s)
@@ -66,6 +67,8 @@ FLOOR_TESTS=(
   tests/test_mmocr_compat/test_existing_project.py
   tests/test_engine/test_amp_without_cpu_grad_scaler.py tests/test_apis/test_onnx_torchscript_export.py
   tests/test_engine/test_checkpoint_safe_globals_old_torch.py
+  tests/test_engine/test_conv_bn_folding.py tests/test_engine/test_precision_test_loop.py
+  tests/test_apis/test_backends.py
 )
 set +e
 PYTHONPATH= "$FLOOR_BIN/pytest" -ra -p no:cacheprovider "${FLOOR_TESTS[@]}" \

@@ -44,9 +44,12 @@ model = dict(
 
 
 def run_python(args, timeout=900, extra_env=None):
-    """Run ``python args...`` in the repository; returns the CompletedProcess."""
+    """Run ``python args...`` in the repository, importing mmpse_ext from where this process
+    does (the checkout, or the installed copy in the floor job); returns the CompletedProcess."""
+    import mmpse_ext
+    ours = osp.dirname(osp.dirname(osp.abspath(mmpse_ext.__file__)))
     env = dict(os.environ, **(extra_env or {}))
-    env['PYTHONPATH'] = os.pathsep.join([REPO] +
+    env['PYTHONPATH'] = os.pathsep.join([ours] +
                                         ([env['PYTHONPATH']] if env.get('PYTHONPATH') else []))
     return subprocess.run(
         [sys.executable] + list(args),
