@@ -21,6 +21,11 @@ ONNX file quantized by ``mmpse_ext.apis.quantize_onnx`` (calibrated on the timed
 cost does not depend on the ranges). Targets at one thread, image → polygons: bf16 >= 3x and
 int8 >= 4.5x MMOCR's total (printed PASS/FAIL; the exit status does not depend on them).
 
+Acceptance of issue 18, at one thread (printed after the table): the whole call
+``PSEDetector(OUR_CONFIG, weights, precision='bf16')(path)`` on 720×1280 JPEG files (decode,
+the config's test resize to 736×1312, network, post-processing; the weights are the same random
+ones, saved as a checkpoint) against MMOCR's network forward alone at 736×1312; target >= 3x.
+
 Timed per image, each after one warm-up call: *network* = normalisation + backbone + neck +
 head (MMOCR's ``data_preprocessor`` + ``extract_feat`` + ``det_head``), *post* = 1/4 logits →
 polygons in original coordinates (our ``PSEPostprocessor``: ×4 upsampling + ``pse_ext`` op +
@@ -48,6 +53,8 @@ HEIGHT, WIDTH = 736, 1280
 LOGIT_MAGNITUDE = 6.0
 # MMOCR total / ours total at one thread
 TARGETS = dict(ours_bf16=3.0, ours_int8=4.5)
+# PSEDetector(precision='bf16') on a 720x1280 file, whole call / MMOCR's forward at 736x1312
+ACCEPTANCE_IMAGE, ACCEPTANCE_NETWORK, ACCEPTANCE_TARGET = (720, 1280), (736, 1312), 3.0
 ROWS = ('ours_pytorch', 'ours_bf16', 'ours_onnxruntime', 'ours_int8', 'mmocr')
 
 
@@ -134,6 +141,39 @@ def build_models(onnx_dir: str, calib_dir: str):
     return network, ours.det_head.postprocessor, onnx_file, int8_file, theirs
 
 
+def detector_acceptance(network, theirs, work_dir: str, num_images: int, seed: int) -> tuple:
+    """(ms per whole ``PSEDetector(precision='bf16')`` call on a 720×1280 file, ms per MMOCR
+    network forward at 736×1312), medians after one warm-up, on the current thread setting."""
+    from mmpse_ext.apis import PSEDetector
+    from mmpse_ext.datasets.synthetic import make_scene
+    from mmpse_ext.datasets.synthetic.fonts import find_fonts
+    checkpoint = osp.join(work_dir, 'random_weights.pth')
+    torch.save(dict(state_dict=network.detector.state_dict()), checkpoint)
+    detector = PSEDetector(OUR_CONFIG, checkpoint, device='cpu', precision='bf16')
+    fonts, paths = find_fonts(), []
+    for index in range(num_images + 1):
+        image, _ = make_scene(np.random.default_rng(seed + 100 + index), *ACCEPTANCE_IMAGE, fonts)
+        paths.append(osp.join(work_dir, f'photo_{index}.jpg'))
+        cv2.imwrite(paths[-1], image)
+    ours = median_ms(detector, paths)
+    height, width = ACCEPTANCE_NETWORK
+    generator = torch.Generator().manual_seed(seed)
+    inputs = [
+        torch.randint(0, 256, (3, height, width), generator=generator, dtype=torch.uint8)
+        for _ in range(num_images + 1)
+    ]
+
+    def their_forward(image):
+        sample = text_det_sample()
+        sample.set_metainfo(dict(img_shape=(height, width), ori_shape=(height, width)))
+        data = theirs.data_preprocessor(dict(inputs=[image], data_samples=[sample]), False)
+        return theirs.det_head(theirs.extract_feat(data['inputs']))
+
+    with torch.inference_mode():
+        theirs_ms = median_ms(their_forward, inputs)
+    return ours, theirs_ms
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     from mmpse_ext.apis import OnnxRuntimeLogitsBackend, TorchLogitsBackend
@@ -189,6 +229,10 @@ def main(argv=None) -> int:
                 post = {key: post_ours for key in ROWS}
                 post['mmocr'] = median_ms(their_post_fn, logits)
             rows.append((threads, net, post))
+        acceptance = None
+        if 1 in args.threads:
+            torch.set_num_threads(1)
+            acceptance = detector_acceptance(network, theirs, onnx_dir, args.images, args.seed)
 
     print(f'\nmedian ms per image ({HEIGHT}x{WIDTH}, CPU); ratio = MMOCR / this row')
     header = (f'{"threads":>7}  {"implementation":<34}{"network":>9}{"post":>9}{"total":>9}'
@@ -213,6 +257,14 @@ def main(argv=None) -> int:
                 verdicts.append(f'{"PASS" if ratio >= TARGETS[key] else "FAIL"}: '
                                 f'{labels[key]}, 1 thread, image -> polygons {ratio:.2f}x '
                                 f'MMOCR (target >= {TARGETS[key]}x)')
+    if acceptance is not None:
+        ours, theirs_ms = acceptance
+        ratio = theirs_ms / ours
+        verdicts.append(
+            f'{"PASS" if ratio >= ACCEPTANCE_TARGET else "FAIL"}: PSEDetector(precision=\'bf16\') '
+            f'whole call on a {ACCEPTANCE_IMAGE[0]}x{ACCEPTANCE_IMAGE[1]} file {ours:.0f} ms vs '
+            f'MMOCR network forward at {ACCEPTANCE_NETWORK[0]}x{ACCEPTANCE_NETWORK[1]} '
+            f'{theirs_ms:.0f} ms: {ratio:.2f}x (target >= {ACCEPTANCE_TARGET}x), 1 thread')
     print('\n' + '\n'.join(verdicts) if verdicts else '\n(no 1-thread row: targets not checked)')
     print(f'\nload average before {load_before}, after {os.getloadavg()}')
     return 0
