@@ -56,7 +56,8 @@ def parse_args(argv=None):
         choices=['fp32', 'bf16', 'fp16'],
         default=None,
         help='run the network at this precision (mmpse_ext.PrecisionTestLoop: bf16 autocast + '
-        "channels_last on the CPU, fp16 or bf16 on GPUs); default: the config's test_cfg")
+        'channels_last on the CPU, fp16 or bf16 on GPUs; BN folded, first and last conv '
+        "float32, as PSEDetector); default: the config's test_cfg")
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],

@@ -164,7 +164,8 @@ class PSEDetector:
             ``torch.set_num_threads``); default: the runtime's choice.
         precision (str): ``'fp32'``, or for ``backend='pytorch'`` ``'bf16'`` (bfloat16
             autocast, channels_last: the fast choice on CPUs with AVX512-BF16/AMX) or
-            ``'fp16'`` (GPUs); post-processing always gets float32 logits. An int8 model is an
+            ``'fp16'`` (GPUs), with the first and last convolution in float32
+            (:class:`TorchLogitsBackend`); post-processing always gets float32 logits. An int8 model is an
             ONNX file (``tools/model_converters/quantize_onnx.py``), run with ``'fp32'``.
         on_error (str): what an image file that cannot be read does (empty, truncated, not an
             image, unsupported format): ``'report'`` (default) gives it a :class:`Detection`
