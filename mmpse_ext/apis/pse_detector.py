@@ -165,8 +165,9 @@ class PSEDetector:
         precision (str): ``'fp32'``, or for ``backend='pytorch'`` ``'bf16'`` (bfloat16
             autocast, channels_last: the fast choice on CPUs with AVX512-BF16/AMX) or
             ``'fp16'`` (GPUs), with the first and last convolution in float32
-            (:class:`TorchLogitsBackend`); post-processing always gets float32 logits. An int8 model is an
-            ONNX file (``tools/model_converters/quantize_onnx.py``), run with ``'fp32'``.
+            (:class:`TorchLogitsBackend`); post-processing always gets float32 logits. An
+            int8 model is an ONNX file (``tools/model_converters/quantize_onnx.py``), run
+            with ``'fp32'``.
         on_error (str): what an image file that cannot be read does (empty, truncated, not an
             image, unsupported format): ``'report'`` (default) gives it a :class:`Detection`
             without polygons whose ``error`` says why, and the other images are still
