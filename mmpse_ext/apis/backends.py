@@ -3,6 +3,7 @@
 Both take the same padded raw-pixel batch and return the same logits, so everything around
 them (pipeline, batching, post-processing) is shared by :class:`~mmpse_ext.apis.PSEDetector`.
 """
+import copy
 import os.path as osp
 from typing import Optional, Sequence, Union
 
@@ -25,7 +26,8 @@ class TorchLogitsBackend:
     layers are folded into their convolutions (:func:`mmpse_ext.engine.fold_batch_norms`) and
     the convolution weights are cast once, so no call spends time on BN passes or weight casts;
     the first and the last convolution stay float32 (:mod:`mmpse_ext.engine.float32_convs`:
-    half the logit error for ~0.1 % of the work). The logits are returned as float32 either way:
+    half the logit error for ~0.1 % of the work). All of this is done on the backend's own copy
+    of ``network``; the caller's stays as it was. The logits are returned as float32 either way:
     the post-processing never sees reduced precision.
 
     Args:
@@ -57,7 +59,8 @@ class TorchLogitsBackend:
         if self.dtype is not None:
             side = 2 * max(32, network.normalisation.size_divisor)  # every level >= 2 px
             example = torch.full((1, 3, side, side), 128.0)
-            network, _ = fold_batch_norms(network, example)
+            folded, count = fold_batch_norms(network, example)  # a copy when it folds
+            network = folded if count else copy.deepcopy(network)  # never the caller's
             self.float_convs = keep_convs_float32(network, lambda: network(example), keep_float)
             for conv in reduced_precision_convs(network):
                 conv.to(self.dtype)

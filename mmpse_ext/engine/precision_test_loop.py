@@ -81,14 +81,14 @@ class PrecisionTestLoop(TestLoop):
         self.dtype = autocast_dtype(self.precision, device)
         if self.dtype is not None:
             model = getattr(self.runner.model, 'module', self.runner.model).eval()  # (DDP)
-            if self.keep_float and not callable(getattr(model, '_forward', None)):
+            if callable(getattr(model, '_forward', None)):
+                example = torch.zeros(1, 3, 64, 64, device=device)
+                fold_batch_norms_in_place(_NetworkForward(model), example)
+                keep_convs_float32(model, lambda: model._forward(example), self.keep_float)
+            elif self.keep_float:
                 raise ValueError(f'keep_float={self.keep_float}: {type(model).__name__} has no '
                                  '_forward (network forward) to find its convolutions by; '
                                  'use keep_float=()')
-            example = torch.zeros(1, 3, 64, 64, device=device)
-            if callable(getattr(model, '_forward', None)):
-                fold_batch_norms_in_place(_NetworkForward(model), example)
-            keep_convs_float32(model, lambda: model._forward(example), self.keep_float)
             if self.channels_last:
                 to_channels_last(self.runner.model)
         return super().run()

@@ -88,6 +88,10 @@ def test_bf16_keeps_the_first_and_last_conv_float32(trained_model):
     assert order[-1] is network.detector.det_head.out_conv
     backend = TorchLogitsBackend(network, 'cpu', precision='bf16')
     assert backend.float_convs == ['detector.backbone.stem.0', 'detector.det_head.out_conv']
+    # the caller's network is left as it was: no wrapper, float32 convolutions, BN kept
+    assert not any(isinstance(m, Float32Conv) for m in network.modules())
+    assert {m.weight.dtype for m in order} == {torch.float32}
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in network.modules())
     wrapped = [m for m in backend.network.modules() if isinstance(m, Float32Conv)]
     assert [m.conv.weight.dtype for m in wrapped] == [torch.float32] * 2
     outputs = {}

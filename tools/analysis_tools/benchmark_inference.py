@@ -34,7 +34,6 @@ instance). Threads: ``torch.set_num_threads`` and ONNX Runtime's ``intra_op_num_
 Prints medians over the images, ratios MMOCR / ours, and the load average before and after.
 """
 import argparse
-import copy
 import os
 import os.path as osp
 import statistics
@@ -92,16 +91,20 @@ def realistic_logits(image, polygons, ignored, num_kernels: int) -> torch.Tensor
     return torch.from_numpy(2 * LOGIT_MAGNITUDE * (coverage - 0.5))[None].contiguous()
 
 
-def text_det_sample(img_path='benchmark'):
+def text_det_sample(shape=(HEIGHT, WIDTH)):
     from mmocr.structures import TextDetDataSample
     sample = TextDetDataSample()
     sample.set_metainfo(
-        dict(
-            img_path=img_path,
-            img_shape=(HEIGHT, WIDTH),
-            ori_shape=(HEIGHT, WIDTH),
-            scale_factor=(1.0, 1.0)))
+        dict(img_path='benchmark', img_shape=shape, ori_shape=shape, scale_factor=(1.0, 1.0)))
     return sample
+
+
+def mmocr_network_forward(model, image: torch.Tensor) -> torch.Tensor:
+    """MMOCR's ``data_preprocessor`` + ``extract_feat`` + ``det_head`` on one ``[3, H, W]``
+    uint8 image."""
+    sample = text_det_sample(tuple(image.shape[-2:]))
+    data = model.data_preprocessor(dict(inputs=[image], data_samples=[sample]), False)
+    return model.det_head(model.extract_feat(data['inputs']))
 
 
 def median_ms(fn, inputs) -> float:
@@ -162,15 +165,8 @@ def detector_acceptance(network, theirs, work_dir: str, num_images: int, seed: i
         torch.randint(0, 256, (3, height, width), generator=generator, dtype=torch.uint8)
         for _ in range(num_images + 1)
     ]
-
-    def their_forward(image):
-        sample = text_det_sample()
-        sample.set_metainfo(dict(img_shape=(height, width), ori_shape=(height, width)))
-        data = theirs.data_preprocessor(dict(inputs=[image], data_samples=[sample]), False)
-        return theirs.det_head(theirs.extract_feat(data['inputs']))
-
     with torch.inference_mode():
-        theirs_ms = median_ms(their_forward, inputs)
+        theirs_ms = median_ms(lambda image: mmocr_network_forward(theirs, image), inputs)
     return ours, theirs_ms
 
 
@@ -186,7 +182,7 @@ def main(argv=None) -> int:
         for index, (image, _, _) in enumerate(scenes[:2]):
             cv2.imwrite(osp.join(calib_dir, f'{index}.png'), image)
         network, our_post, onnx_file, int8_file, theirs = build_models(onnx_dir, calib_dir)
-        bf16_backend = TorchLogitsBackend(copy.deepcopy(network), 'cpu', precision='bf16')
+        bf16_backend = TorchLogitsBackend(network, 'cpu', precision='bf16')
         num_kernels = theirs.det_head.out_conv.out_channels if hasattr(theirs.det_head,
                                                                        'out_conv') else 7
         images = [
@@ -200,11 +196,6 @@ def main(argv=None) -> int:
 
         def their_post_fn(item):
             return theirs.det_head.postprocessor(item, [text_det_sample()])
-
-        def their_net_fn(image):
-            data = theirs.data_preprocessor(
-                dict(inputs=[image], data_samples=[text_det_sample()]), False)
-            return theirs.det_head(theirs.extract_feat(data['inputs']))
 
         counts = dict(
             gt=int(np.mean([(~ign).sum() for _, _, ign in scenes[1:]])),
@@ -224,7 +215,7 @@ def main(argv=None) -> int:
                     ours_bf16=median_ms(bf16_backend, float_images),
                     ours_onnxruntime=median_ms(ort_backend, float_images),
                     ours_int8=median_ms(int8_backend, float_images),
-                    mmocr=median_ms(their_net_fn, images))
+                    mmocr=median_ms(lambda image: mmocr_network_forward(theirs, image), images))
                 post_ours = median_ms(our_post_fn, logits)
                 post = {key: post_ours for key in ROWS}
                 post['mmocr'] = median_ms(their_post_fn, logits)

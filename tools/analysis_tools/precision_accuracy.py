@@ -122,14 +122,14 @@ def rms_difference(maps, reference_maps) -> float:
     return (squared / max(1, sum(m.numel() for m in maps)))**0.5
 
 
-def evaluate(detector, cfg, dataset):
-    """Predictions of every test image, the evaluator's metrics, seconds per image and the text
-    logit maps."""
+def evaluate(detector, backend, cfg, dataset):
+    """Predictions of every test image with ``detector`` running ``backend``, the evaluator's
+    metrics, seconds per image and the text logit maps."""
     from mmengine.evaluator import Evaluator
     from mmengine.structures import InstanceData
     evaluator = Evaluator(cfg.test_evaluator)
     evaluator.dataset_meta = dataset.metainfo
-    detector.backend = TextLogits(detector.backend)
+    detector.backend = TextLogits(backend)
     detections, seconds = [], 0.0
     for index in range(len(dataset)):
         sample = dataset[index]['data_samples']
@@ -168,8 +168,9 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     from mmocr.registry import DATASETS
 
-    from mmpse_ext.apis import (PSEDetector, PSELogitsNetwork, TorchLogitsBackend, load_config,
-                                load_model)
+    from mmpse_ext.apis import (OnnxRuntimeLogitsBackend, PSEDetector, TorchLogitsBackend,
+                                load_config)
+    from mmpse_ext.engine import DEFAULT_KEEP_FLOAT
     if args.threads:
         torch.set_num_threads(args.threads)
     cfg = load_config(args.config)
@@ -185,24 +186,23 @@ def main(argv=None) -> int:
         for sigma in args.noise_floor
         for seed in range(args.noise_seeds)
     }
+    # one detector (pipeline, padding, post-processing); each row swaps the network it runs
+    detector = PSEDetector(cfg, args.checkpoint, backend='pytorch', device='cpu')
+    float_backend = detector.backend
+    keep_float = DEFAULT_KEEP_FLOAT if args.keep_float is None else args.keep_float
     rows = {}
     with tempfile.TemporaryDirectory() as work_dir:
         for precision in precisions + list(noise_rows):
             if precision in noise_rows:
-                detector = PSEDetector(cfg, args.checkpoint, backend='pytorch', device='cpu')
-                detector.backend = NoisyLogits(detector.backend, *noise_rows[precision])
+                backend = NoisyLogits(float_backend, *noise_rows[precision])
             elif precision == 'int8':
                 int8_file = args.int8 or build_int8(args, cfg, work_dir)
-                detector = PSEDetector(
-                    cfg, int8_file, backend='onnxruntime', device='cpu', num_threads=args.threads)
-            else:
-                detector = PSEDetector(
-                    cfg, args.checkpoint, backend='pytorch', device='cpu', precision=precision)
-                if args.keep_float is not None and precision != 'fp32':
-                    detector.backend = TorchLogitsBackend(
-                        PSELogitsNetwork(load_model(cfg, args.checkpoint, 'cpu')), 'cpu', precision,
-                        args.keep_float)
-            detections, metrics, seconds, maps = evaluate(detector, cfg, dataset)
+                backend = OnnxRuntimeLogitsBackend(int8_file, 'cpu', num_threads=args.threads)
+            elif precision == 'fp32':
+                backend = float_backend
+            else:  # prepares its own copy of the network
+                backend = TorchLogitsBackend(float_backend.network, 'cpu', precision, keep_float)
+            detections, metrics, seconds, maps = evaluate(detector, backend, cfg, dataset)
             rows[precision] = dict(
                 detections=detections,
                 seconds=seconds,
