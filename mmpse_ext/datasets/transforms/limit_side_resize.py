@@ -4,9 +4,9 @@ import warnings
 from typing import Optional, Tuple
 
 from mmcv.transforms import BaseTransform
-from mmocr.datasets.transforms import Resize
 
 from ...registry import TRANSFORMS
+from ._utils.exact_resize import resize_to
 
 LIMIT_TYPES = ('min', 'max', 'resize_long')
 ROUNDINGS = ('half_up', 'down')
@@ -149,15 +149,7 @@ class LimitSideResize(BaseTransform):
                 f"(limit_type='{self.limit_type}', limit_side_len={self.limit_side_len}); "
                 f'scaled to {new_w}x{new_h} to fit the input cap (max_pixels='
                 f'{self.max_pixels}, max_side={self.max_side})', InputSizeCapWarning)
-        if (new_w, new_h) == (width, height):  # skip a full-image copy; record the no-op
-            results.update(scale=(width, height), scale_factor=(1.0, 1.0), keep_ratio=False)
-            return results
-        resize = Resize(
-            scale=(new_w, new_h),
-            keep_ratio=False,
-            clip_object_border=False,
-            interpolation=self.interpolation)
-        return resize(results)
+        return resize_to(results, new_w, new_h, self.interpolation)
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(limit_side_len={self.limit_side_len}, '

@@ -4,9 +4,9 @@ from typing import Optional
 import cv2
 from mmcv.image.geometric import cv2_interp_codes
 from mmcv.transforms import BaseTransform
-from mmocr.datasets.transforms import Resize
 
 from ...registry import TRANSFORMS
+from ._utils.exact_resize import resize_to
 from ._utils.isotropic_resize import store_isotropic_resize
 
 
@@ -63,17 +63,9 @@ class MinShortSideResize(BaseTransform):
         """Resize (possibly by 1.0, which still records ``scale_factor``)."""
         height, width = results['img'].shape[:2]
         new_w, new_h = self.target_size(height, width)
-        if (new_w, new_h) == (width, height):  # skip a full-image copy; record the no-op
-            results.update(scale=(width, height), scale_factor=(1.0, 1.0), keep_ratio=False)
-            return results
-        if self.size_divisor is None:
+        if self.size_divisor is None and (new_w, new_h) != (width, height):
             return self._scale_by_factor(results, self.min_short_side / min(height, width))
-        resize = Resize(
-            scale=(new_w, new_h),
-            keep_ratio=False,
-            clip_object_border=False,
-            interpolation=self.interpolation)
-        return resize(results)
+        return resize_to(results, new_w, new_h, self.interpolation)
 
     def _scale_by_factor(self, results: dict, factor: float) -> dict:
         """Paddle's ``MakePseGt`` enlargement: one factor for the image and the annotations."""
