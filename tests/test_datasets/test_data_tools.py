@@ -30,6 +30,20 @@ def test_make_synthetic_cli_writes_all_formats(tmp_path):
         assert (out / name).exists(), name
 
 
+def test_make_synthetic_cli_bad_size_is_one_line(tmp_path):
+    bad = subprocess.run([
+        sys.executable, 'tools/dataset_converters/make_synthetic_icdar15.py', '--out',
+        str(tmp_path / 'syn'), '--size', '300', '200'
+    ],
+                         cwd=REPO,
+                         capture_output=True,
+                         text=True,
+                         timeout=300)
+    assert bad.returncode == 1 and 'Traceback' not in bad.stderr
+    assert bad.stderr.strip() == ('make_synthetic_icdar15.py: error: size_range must be (low, '
+                                  'high) with 16 <= low <= high, got (300, 200)')
+
+
 def test_visualize_targets_writes_an_image(tmp_path, synthetic_root):
     png = tmp_path / 'targets.png'
     proc = _run('tools/visualizations/visualize_targets.py', '--num', '2', '--out', str(png),
