@@ -62,16 +62,7 @@ phase() {
   [[ -n "$1" ]] && step "$1"
   return 0
 }
-# pip, with its output shown only when it fails (it warns about conflicts that are expected here:
-# setuptools < 70 is below torch's stated minimum while mmcv builds).
-pip_install() {
-  local log status=0
-  log="$(mktemp)"
-  "$VENV/bin/python" -m pip --disable-pip-version-check install -q "$@" >"$log" 2>&1 || status=$?
-  (( status == 0 )) || cat "$log" >&2
-  rm -f "$log"
-  return $status
-}
+source "$REPO_ROOT/.dev_scripts/venv_tools.sh"  # pip_install, venv_is_current
 trap 'fail "step failed at line $LINENO (command: $BASH_COMMAND); the environment at $VENV is NOT ready"' ERR
 
 STAMP_CONTENT="$TORCH_SPEC | mmcv==$MMCV_VERSION | $STACK_SPEC | $TEST_SPEC | $NO_DEPS_SPEC | $BUILD_SPEC | $RUNTIME_SETUPTOOLS"
@@ -82,12 +73,7 @@ if [[ "${MMPSE_NO_CACHE:-0}" == "1" && -d "$VENV" ]]; then
   rm -rf "$VENV"
 fi
 
-stack_ok() {
-  [[ -f "$STAMP" && "$(cat "$STAMP")" == "$STAMP_CONTENT" ]] &&
-    "$VENV/bin/python" -W ignore -c "$IMPORT_CHECK" 2>/dev/null
-}
-
-if stack_ok; then
+if venv_is_current "$STAMP" "$STAMP_CONTENT" "$IMPORT_CHECK"; then
   step "reusing $VENV (stack stamp matches and mmocr imports)"
 else
   rm -f "$STAMP"

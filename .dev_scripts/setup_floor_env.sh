@@ -49,14 +49,7 @@ MMCV_WHEEL_DIR="$WHEEL_CACHE/mmcv-$MMCV_VERSION-torch$TORCH_VERSION-$PY_TAG-$CXX
 START=$(date +%s)
 step() { echo "[setup_floor_env $(date +%H:%M:%S)] $*" >&2; }
 fail() { echo "[setup_floor_env] ERROR: $*" >&2; exit 1; }
-pip_install() {  # pip, its output shown only when it fails
-  local log status=0
-  log="$(mktemp)"
-  "$VENV/bin/python" -m pip --disable-pip-version-check install -q "$@" >"$log" 2>&1 || status=$?
-  (( status == 0 )) || cat "$log" >&2
-  rm -f "$log"
-  return $status
-}
+source "$REPO_ROOT/.dev_scripts/venv_tools.sh"  # pip_install, venv_is_current
 trap 'fail "step failed at line $LINENO (command: $BASH_COMMAND); the floor environment at $VENV is NOT ready"' ERR
 
 STAMP_CONTENT="$TORCH_SPEC | mmcv==$MMCV_VERSION $CXX_STD | $STACK_SPEC | $TEST_SPEC | $NO_DEPS_SPEC | $BUILD_SPEC"
@@ -66,8 +59,7 @@ if [[ "${MMPSE_NO_CACHE:-0}" == "1" ]]; then
   rm -rf "$VENV" "$MMCV_WHEEL_DIR"
 fi
 
-if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$STAMP_CONTENT" ]] &&
-    "$VENV/bin/python" -W ignore -c "$IMPORT_CHECK" 2>/dev/null; then
+if venv_is_current "$STAMP" "$STAMP_CONTENT" "$IMPORT_CHECK"; then
   step "reusing $VENV (stamp matches and mmocr imports)"
 else
   rm -f "$STAMP"
